@@ -1,0 +1,1 @@
+"""patnav: industrial patent navigation."""

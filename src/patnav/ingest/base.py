@@ -1,0 +1,71 @@
+"""The reader contract: what a source-format module must provide to feed the corpus.
+
+A reader turns one source (a byte stream with a display name) into canonical records
+(:mod:`patnav.model.records`) and :class:`Rejected` items for records it could not use. It never
+raises for one bad record: it yields a ``Rejected`` naming the position, the field and the reason, and
+goes on. It may raise :class:`SourceError` only when the source as a whole is unreadable (then the
+loader quarantines the rest of the file with that reason, keeping what was read before).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import BinaryIO, ClassVar, Protocol, runtime_checkable
+
+from patnav.model.records import Record
+
+
+@dataclass(slots=True)
+class Rejected:
+    """A record that could not be loaded: where it was in its source, which field failed and why."""
+
+    position: str
+    reason: str
+    field: str | None = None
+    raw: str | None = None
+
+
+ReadItem = Record | Rejected
+
+
+class SourceError(Exception):
+    """The source as a whole cannot be read (not one record): truncated archive, unknown encoding, …"""
+
+
+@dataclass(slots=True)
+class Source:
+    """A named byte stream: a file on disk or a member of an archive (``archive.zip!member.xml``)."""
+
+    name: str
+    open: Callable[[], BinaryIO]
+    size: int | None = None
+
+    def head(self, n: int = 65536) -> bytes:
+        """The first ``n`` bytes (decompressed), for sniffing."""
+        with self.open() as fh:
+            return fh.read(n)
+
+
+@runtime_checkable
+class Reader(Protocol):
+    """A source-format reader.
+
+    ``name`` is what ``--format`` takes; ``version`` is written into the provenance of every row the
+    reader produced, so bumping it marks which rows came from which parsing logic. ``rank`` orders
+    sources by richness when two describe the same publication (full text 30 > office API 20 >
+    database export 10): a richer source's fields win over a poorer one's, whatever the load order.
+    """
+
+    name: ClassVar[str]
+    version: ClassVar[str]
+    rank: ClassVar[int]
+    description: ClassVar[str]
+
+    def sniff(self, head: bytes, filename: str) -> float:
+        """Confidence in [0, 1] that this reader understands a source starting with ``head``."""
+        ...
+
+    def read(self, source: Source) -> Iterator[ReadItem]:
+        """Yield records and rejections, streaming: never hold the whole source in memory."""
+        ...
