@@ -172,7 +172,19 @@ class Transaction:
     currency: str | None = None
 
 
-Record = Publication | LegalEvent | FamilyMember | Transaction
+@dataclass(slots=True)
+class LegalEventCode:
+    """One row of the INPADOC legal-event code table: what an office's event code means and its class."""
+
+    authority: str
+    code: str
+    description: str | None
+    inpadoc_class: str | None
+    status_effect: str | None = None
+    valid_from: dt.date | None = None
+
+
+Record = Publication | LegalEvent | FamilyMember | Transaction | LegalEventCode
 
 
 def _pick(texts: list[LocalizedText], prefer: tuple[str, ...]) -> str | None:

@@ -155,6 +155,17 @@ TRANSACTION_PATENTS = _schema(
     ]
 )
 
+LEGAL_EVENT_CODES = _schema(
+    [
+        pa.field("authority", pa.string(), nullable=False),
+        pa.field("code", pa.string(), nullable=False),
+        pa.field("description", pa.string()),
+        pa.field("inpadoc_class", pa.string()),
+        pa.field("status_effect", pa.string()),
+        pa.field("valid_from", pa.date32()),
+    ]
+)
+
 QUARANTINE = pa.schema(
     [
         pa.field("source_file", pa.string(), nullable=False),
@@ -177,6 +188,7 @@ TABLES: dict[str, pa.Schema] = {
     "citations": CITATIONS,
     "families": FAMILIES,
     "legal_events": LEGAL_EVENTS,
+    "legal_event_codes": LEGAL_EVENT_CODES,
     "transactions": TRANSACTIONS,
     "transaction_patents": TRANSACTION_PATENTS,
     "quarantine": QUARANTINE,
