@@ -115,6 +115,7 @@ FAMILIES = _schema(
         pa.field("publication_number", pa.string(), nullable=False),
         pa.field("application_number", pa.string()),
         pa.field("priority_date", pa.date32()),
+        pa.field("record_hash", pa.string()),
     ]
 )
 
@@ -128,6 +129,7 @@ LEGAL_EVENTS = _schema(
         pa.field("inpadoc_class", pa.string()),
         pa.field("status_effect", pa.string()),
         pa.field("sequence", pa.int32()),
+        pa.field("record_hash", pa.string()),
     ]
 )
 
@@ -163,6 +165,7 @@ LEGAL_EVENT_CODES = _schema(
         pa.field("inpadoc_class", pa.string()),
         pa.field("status_effect", pa.string()),
         pa.field("valid_from", pa.date32()),
+        pa.field("record_hash", pa.string()),
     ]
 )
 
@@ -192,6 +195,14 @@ TABLES: dict[str, pa.Schema] = {
     "transactions": TRANSACTIONS,
     "transaction_patents": TRANSACTION_PATENTS,
     "quarantine": QUARANTINE,
+}
+
+#: tables of records that stand on their own, with the columns that identify a record in each.
+KEYED_TABLES: dict[str, tuple[str, ...]] = {
+    "legal_events": ("publication_number", "authority", "code", "event_date", "sequence"),
+    "families": ("family_id", "family_type", "publication_number"),
+    "legal_event_codes": ("authority", "code"),
+    "transactions": ("transaction_id",),
 }
 
 #: child tables of a publication: replaced together with it.

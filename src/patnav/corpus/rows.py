@@ -1,0 +1,203 @@
+"""Flattening canonical records into the rows of the corpus tables, with a content hash per record.
+
+The hash covers content only (never provenance), so the same record read from a moved or renamed file is
+recognised as unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from patnav.model.records import FamilyMember, LegalEvent, LegalEventCode, Publication, Transaction
+
+
+def content_hash(row: dict[str, Any]) -> str:
+    """A stable digest of a row's content (keys sorted, dates as ISO text)."""
+    payload = json.dumps(row, sort_keys=True, default=str, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.blake2b(payload.encode("utf-8"), digest_size=16).hexdigest()
+
+
+@dataclass(slots=True)
+class PublicationRows:
+    """One publication as table rows: its own row and the rows of each child table."""
+
+    publication: dict[str, Any]
+    children: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+
+def publication_rows(pub: Publication, rank: int) -> PublicationRows:
+    """Flatten a :class:`Publication`; ``title``/``abstract`` pick the English text where there is one."""
+    title = _first(pub.titles)
+    abstract = _first(pub.abstracts)
+    claims = [{"number": c.number, "text": c.text, "depends_on": list(c.depends_on)} for c in pub.claims]
+    independent = [c.text for c in pub.claims if not c.depends_on]
+    desc_len = pub.description_length
+    if desc_len is None and pub.description:
+        desc_len = len(pub.description)
+    row: dict[str, Any] = {
+        "publication_number": pub.publication_number,
+        "country": pub.country,
+        "doc_number": pub.doc_number,
+        "kind": pub.kind,
+        "doc_type": pub.doc_type,
+        "stage": pub.stage,
+        "application_number": pub.application_number,
+        "family_id": pub.family_id,
+        "priority_date": pub.priority_date,
+        "filing_date": pub.filing_date,
+        "publication_date": pub.publication_date,
+        "grant_date": pub.grant_date,
+        "title": title[1] if title else None,
+        "title_lang": title[0] if title else None,
+        "abstract": abstract[1] if abstract else None,
+        "abstract_lang": abstract[0] if abstract else None,
+        "titles": [{"lang": t.lang, "text": t.text} for t in pub.titles if t.text] or None,
+        "abstracts": [{"lang": t.lang, "text": t.text} for t in pub.abstracts if t.text] or None,
+        "claims": claims or None,
+        "claims_lang": pub.claims_lang,
+        "claims_count": len(claims) if claims else None,
+        "independent_claims": independent or None,
+        "description": pub.description,
+        "description_length": desc_len,
+        "term_extension_days": pub.term_extension_days,
+        "source_status": pub.source_status,
+        "extras": json.dumps(pub.extras, ensure_ascii=False, sort_keys=True) if pub.extras else None,
+    }
+    number = pub.publication_number
+    children: dict[str, list[dict[str, Any]]] = {
+        "parties": [
+            {
+                "publication_number": number,
+                "role": p.role,
+                "sequence": p.sequence or i,
+                "name": p.name,
+                "name_harmonized": p.name_harmonized,
+                "country": p.country,
+                "kind": p.kind,
+                "address": p.address,
+            }
+            for i, p in enumerate(pub.parties)
+        ],
+        "classifications": [
+            {
+                "publication_number": number,
+                "scheme": c.scheme,
+                "sequence": c.sequence or i,
+                "symbol": c.symbol,
+                "is_main": c.is_main,
+                "version": c.version,
+            }
+            for i, c in enumerate(pub.classifications)
+        ],
+        "priorities": [
+            {
+                "publication_number": number,
+                "sequence": p.sequence or i,
+                "country": p.country,
+                "number": p.number,
+                "date": p.date,
+            }
+            for i, p in enumerate(pub.priorities)
+        ],
+        "citations": [
+            {
+                "publication_number": number,
+                "sequence": c.sequence or i,
+                "is_npl": c.is_npl,
+                "cited_number": c.cited_number,
+                "cited_number_raw": c.cited_number_raw,
+                "npl_text": c.npl_text,
+                "category": c.category,
+                "origin": c.origin,
+                "cited_date": c.cited_date,
+            }
+            for i, c in enumerate(pub.citations)
+        ],
+    }
+    row["source_rank"] = rank
+    row["record_hash"] = content_hash({"p": row, "c": children})
+    return PublicationRows(row, children)
+
+
+def legal_event_row(ev: LegalEvent) -> dict[str, Any]:
+    return _hashed(
+        {
+            "publication_number": ev.publication_number,
+            "event_date": ev.event_date,
+            "authority": ev.authority,
+            "code": ev.code,
+            "description": ev.description,
+            "inpadoc_class": ev.inpadoc_class,
+            "status_effect": ev.status_effect,
+            "sequence": ev.sequence,
+        }
+    )
+
+
+def family_row(fm: FamilyMember) -> dict[str, Any]:
+    return _hashed(
+        {
+            "family_id": fm.family_id,
+            "family_type": fm.family_type,
+            "publication_number": fm.publication_number,
+            "application_number": fm.application_number,
+            "priority_date": fm.priority_date,
+        }
+    )
+
+
+def legal_event_code_row(code: LegalEventCode) -> dict[str, Any]:
+    return _hashed(
+        {
+            "authority": code.authority,
+            "code": code.code,
+            "description": code.description,
+            "inpadoc_class": code.inpadoc_class,
+            "status_effect": code.status_effect,
+            "valid_from": code.valid_from,
+        }
+    )
+
+
+def transaction_rows(tx: Transaction) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The transaction row and one row per patent it concerns."""
+    patents = [
+        {"transaction_id": tx.transaction_id, "publication_number": n, "application_number": None}
+        for n in tx.publication_numbers
+    ] + [
+        {"transaction_id": tx.transaction_id, "publication_number": None, "application_number": n}
+        for n in tx.application_numbers
+    ]
+    row = {
+        "transaction_id": tx.transaction_id,
+        "kind": tx.kind,
+        "conveyance": tx.conveyance,
+        "recorded_date": tx.recorded_date,
+        "executed_date": tx.executed_date,
+        "assignors": list(tx.assignors) or None,
+        "assignees": list(tx.assignees) or None,
+        "record_number": tx.record_number,
+        "amount": tx.amount,
+        "currency": tx.currency,
+    }
+    row["record_hash"] = content_hash({"t": row, "p": patents})
+    return row, patents
+
+
+def _hashed(row: dict[str, Any]) -> dict[str, Any]:
+    row["record_hash"] = content_hash(row)
+    return row
+
+
+def _first(texts: list[Any]) -> tuple[str | None, str] | None:
+    for lang in ("en", "zh", "ja"):
+        for t in texts:
+            if t.lang == lang and t.text:
+                return t.lang, t.text
+    for t in texts:
+        if t.text:
+            return t.lang, t.text
+    return None

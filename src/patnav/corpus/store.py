@@ -1,0 +1,475 @@
+"""The corpus store: canonical tables in an embedded DuckDB database, mirrored to Parquet for other engines.
+
+Writes are idempotent upserts. A publication is keyed by its canonical number; the same content read
+again (from any file) is recognised by its hash and changes nothing. When two sources describe the same
+publication, their fields are merged: the richer source (higher reader rank) wins where both have a
+value, and the other fills what it lacks; each replacement is written to ``record_history``. Each batch
+is one transaction, so a load killed at any point leaves the corpus consistent, and loading the same
+files again completes it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from patnav.corpus.rows import (
+    PublicationRows,
+    content_hash,
+    family_row,
+    legal_event_code_row,
+    legal_event_row,
+    publication_rows,
+    transaction_rows,
+)
+from patnav.model.records import FamilyMember, LegalEvent, LegalEventCode, Publication, Transaction
+from patnav.model.schema import KEYED_TABLES, PUBLICATION_CHILDREN, TABLES
+
+DB_FILE = "corpus.duckdb"
+PARQUET_DIR = "parquet"
+
+_META_DDL = [
+    """CREATE TABLE IF NOT EXISTS publication_sources (
+        publication_number VARCHAR NOT NULL, record_hash VARCHAR NOT NULL, source_file VARCHAR,
+        reader VARCHAR, reader_version VARCHAR, loaded_at TIMESTAMPTZ)""",
+    """CREATE TABLE IF NOT EXISTS record_history (
+        publication_number VARCHAR NOT NULL, replaced_at TIMESTAMPTZ, old_hash VARCHAR, new_hash VARCHAR,
+        old_source_file VARCHAR, new_source_file VARCHAR, changed_fields VARCHAR[])""",
+    """CREATE TABLE IF NOT EXISTS loads (
+        load_id BIGINT, source_file VARCHAR, reader VARCHAR, reader_version VARCHAR, started_at TIMESTAMPTZ,
+        finished_at TIMESTAMPTZ, status VARCHAR, records_read BIGINT, new BIGINT, updated BIGINT,
+        unchanged BIGINT, quarantined BIGINT, message VARCHAR)""",
+    "CREATE SEQUENCE IF NOT EXISTS load_ids START 1",
+]
+
+#: Columns of a publication row that are bookkeeping, not content: never compared when merging.
+_BOOKKEEPING = {"source_file", "source_position", "reader", "reader_version", "loaded_at", "record_hash", "source_rank"}
+
+
+@dataclass(slots=True)
+class Provenance:
+    """Where a batch of rows came from: stamped on every row written."""
+
+    source_file: str
+    reader: str
+    reader_version: str
+    loaded_at: dt.datetime
+
+    def stamp(self, row: dict[str, Any], position: str | None) -> dict[str, Any]:
+        row["source_file"] = self.source_file
+        row["source_position"] = position
+        row["reader"] = self.reader
+        row["reader_version"] = self.reader_version
+        row["loaded_at"] = self.loaded_at
+        return row
+
+
+@dataclass(slots=True)
+class WriteCounts:
+    """What a write did: records new to the corpus, changed, already present unchanged, and quarantined."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    quarantined: int = 0
+
+    def add(self, other: WriteCounts) -> None:
+        self.new += other.new
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.quarantined += other.quarantined
+
+
+@dataclass(slots=True)
+class Positioned:
+    """A record with its position in the source, as the loader hands it to the store."""
+
+    record: Publication | LegalEvent | FamilyMember | Transaction | LegalEventCode
+    position: str | None
+    rank: int
+
+
+class CorpusNotFoundError(FileNotFoundError):
+    """The corpus folder holds no database yet (nothing was ingested there)."""
+
+
+class Corpus:
+    """A corpus folder: ``corpus.duckdb`` (the store of record) and ``parquet/`` (an export for Spark)."""
+
+    def __init__(self, path: Path | str, *, create: bool = True, read_only: bool = False) -> None:
+        self.path = Path(path)
+        db = self.path / DB_FILE
+        if not db.exists():
+            if not create:
+                raise CorpusNotFoundError(f"no corpus at {self.path} (run `patnav ingest` first)")
+            self.path.mkdir(parents=True, exist_ok=True)
+        self.con = duckdb.connect(str(db), read_only=read_only)
+        if not read_only:
+            self._ensure_schema()
+
+    # -- lifecycle -------------------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Corpus:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _ensure_schema(self) -> None:
+        for name, schema in TABLES.items():
+            empty = schema.empty_table()  # noqa: F841 - referenced by name in the SQL below
+            self.con.execute(f"CREATE TABLE IF NOT EXISTS {name} AS SELECT * FROM empty WHERE false")
+        for ddl in _META_DDL:
+            self.con.execute(ddl)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
+    # -- writing ---------------------------------------------------------------------------------------------
+
+    def write_batch(self, items: Iterable[Positioned], prov: Provenance) -> WriteCounts:
+        """Upsert one batch of records in one transaction."""
+        pubs: dict[str, tuple[PublicationRows, str | None]] = {}
+        keyed: dict[str, list[dict[str, Any]]] = {name: [] for name in KEYED_TABLES}
+        tx_patents: dict[str, list[dict[str, Any]]] = {}
+        for item in items:
+            rec = item.record
+            if isinstance(rec, Publication):
+                rows = publication_rows(rec, item.rank)
+                prov.stamp(rows.publication, item.position)
+                for child_rows in rows.children.values():
+                    for r in child_rows:
+                        prov.stamp(r, item.position)
+                pubs[rec.publication_number] = (rows, item.position)
+            elif isinstance(rec, LegalEvent):
+                keyed["legal_events"].append(prov.stamp(legal_event_row(rec), item.position))
+            elif isinstance(rec, FamilyMember):
+                keyed["families"].append(prov.stamp(family_row(rec), item.position))
+            elif isinstance(rec, LegalEventCode):
+                keyed["legal_event_codes"].append(prov.stamp(legal_event_code_row(rec), item.position))
+            elif isinstance(rec, Transaction):
+                row, patents = transaction_rows(rec)
+                keyed["transactions"].append(prov.stamp(row, item.position))
+                tx_patents[rec.transaction_id] = [prov.stamp(p, item.position) for p in patents]
+        counts = WriteCounts()
+        with self.transaction():
+            if pubs:
+                counts.add(self._upsert_publications([r for r, _ in pubs.values()], prov))
+            for table, rows in keyed.items():
+                if rows:
+                    counts.add(self._upsert_keyed(table, rows, tx_patents if table == "transactions" else None))
+        return counts
+
+    def quarantine(self, rows: list[dict[str, Any]], prov: Provenance) -> int:
+        """Record rejected records; the same rejection recorded twice is kept once. Returns rows added."""
+        if not rows:
+            return 0
+        for r in rows:
+            r["source_file"] = prov.source_file
+            r["reader"] = prov.reader
+            r["reader_version"] = prov.reader_version
+            r["loaded_at"] = prov.loaded_at
+        stage = pa.Table.from_pylist(rows, schema=TABLES["quarantine"])  # noqa: F841
+        with self.transaction():
+            before = self._count("quarantine")
+            self.con.execute(
+                """INSERT INTO quarantine SELECT DISTINCT ON (source_file, position, field, reason) s.* FROM stage s
+                   WHERE NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.source_file = s.source_file
+                     AND q.position IS NOT DISTINCT FROM s.position AND q.field IS NOT DISTINCT FROM s.field
+                     AND q.reason IS NOT DISTINCT FROM s.reason)"""
+            )
+            return self._count("quarantine") - before
+
+    def clear_quarantine(self, source_file: str) -> None:
+        """Forget earlier rejections of a file before it is read again (they are re-recorded if still bad)."""
+        self.con.execute("DELETE FROM quarantine WHERE source_file = ?", [source_file])
+
+    def _dicts(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+        cur = self.con.execute(sql, params or [])
+        cols = [d[0] for d in cur.description]
+        return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+
+    def _count(self, table: str) -> int:
+        return int(self.con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # type: ignore[index]
+
+    def _upsert_publications(self, batch: list[PublicationRows], prov: Provenance) -> WriteCounts:
+        counts = WriteCounts()
+        keys = pa.table({"publication_number": [b.publication["publication_number"] for b in batch]})  # noqa: F841
+        seen = {
+            (n, h)
+            for n, h in self.con.execute(
+                "SELECT s.publication_number, s.record_hash FROM publication_sources s"
+                " JOIN keys USING (publication_number)"
+            ).fetchall()
+        }
+        existing_rows = {
+            r["publication_number"]: r
+            for r in self._dicts("SELECT p.* FROM publications p JOIN keys USING (publication_number)")
+        }
+        to_write: list[PublicationRows] = []
+        replaced: list[str] = []
+        kept: dict[str, set[str]] = {}
+        history: list[tuple[Any, ...]] = []
+        sources: list[dict[str, Any]] = []
+        for rows in batch:
+            pub = rows.publication
+            number, new_hash = pub["publication_number"], pub["record_hash"]
+            if (number, new_hash) in seen:
+                counts.unchanged += 1
+                continue
+            sources.append(
+                {
+                    "publication_number": number,
+                    "record_hash": new_hash,
+                    "source_file": prov.source_file,
+                    "reader": prov.reader,
+                    "reader_version": prov.reader_version,
+                    "loaded_at": prov.loaded_at,
+                }
+            )
+            old = existing_rows.get(number)
+            if old is None:
+                counts.new += 1
+                to_write.append(rows)
+                continue
+            merged, changed, keep_children = self._merge(old, rows)
+            if not changed and keep_children == set(PUBLICATION_CHILDREN):
+                counts.unchanged += 1
+                continue
+            counts.updated += 1
+            replaced.append(number)
+            history.append(
+                (
+                    number,
+                    prov.loaded_at,
+                    old["record_hash"],
+                    merged.publication["record_hash"],
+                    old["source_file"],
+                    prov.source_file,
+                    sorted(changed),
+                )
+            )
+            to_write.append(merged)
+            kept[number] = keep_children
+            for child in keep_children:
+                merged.children[child] = []
+        if replaced:
+            gone = pa.table({"publication_number": replaced})  # noqa: F841
+            self.con.execute(
+                "DELETE FROM publications WHERE publication_number IN (SELECT publication_number FROM gone)"
+            )
+            for child in PUBLICATION_CHILDREN:
+                dropped = pa.table({"publication_number": [n for n in replaced if child not in kept[n]]})  # noqa: F841
+                self.con.execute(
+                    f"DELETE FROM {child} WHERE publication_number IN (SELECT publication_number FROM dropped)"
+                )
+            self.con.executemany("INSERT INTO record_history VALUES (?, ?, ?, ?, ?, ?, ?)", history)
+        if to_write:
+            self._insert("publications", [r.publication for r in to_write])
+            for child in PUBLICATION_CHILDREN:
+                self._insert(child, [c for r in to_write for c in r.children.get(child, [])])
+        if sources:
+            src = pa.Table.from_pylist(sources)  # noqa: F841
+            self.con.execute("INSERT INTO publication_sources SELECT * FROM src")
+        return counts
+
+    @staticmethod
+    def _merge(old: dict[str, Any], new: PublicationRows) -> tuple[PublicationRows, set[str], set[str]]:
+        """Merge a stored publication with a newly read one: richer source wins, the other fills gaps.
+
+        Returns the merged rows, the names of fields whose value changed, and the child tables to keep as
+        stored (because the new record has none of those rows, or comes from a poorer source).
+        """
+        new_row = new.publication
+        new_wins = (new_row["source_rank"] or 0) >= (old["source_rank"] or 0)
+        merged: dict[str, Any] = {}
+        changed: set[str] = set()
+        for key, new_value in new_row.items():
+            old_value = old.get(key)
+            if key in _BOOKKEEPING:
+                continue
+            if _empty(new_value):
+                value = old_value
+            elif _empty(old_value):
+                value = new_value
+            else:
+                value = new_value if new_wins else old_value
+            if value != old_value and not (_empty(value) and _empty(old_value)):
+                changed.add(key)
+            merged[key] = value
+        winner = new_row if new_wins else old
+        for key in ("source_file", "source_position", "reader", "reader_version", "loaded_at"):
+            merged[key] = winner[key]
+        merged["source_rank"] = max(new_row["source_rank"] or 0, old["source_rank"] or 0)
+        keep_children: set[str] = set()
+        for child in PUBLICATION_CHILDREN:
+            if not new.children.get(child) or not new_wins:
+                keep_children.add(child)
+            else:
+                changed.add(child)
+        content = {k: merged[k] for k in sorted(merged) if k not in _BOOKKEEPING}
+        merged["record_hash"] = content_hash({"merged": content})
+        return PublicationRows(merged, dict(new.children)), changed, keep_children
+
+    def _upsert_keyed(
+        self, table: str, rows: list[dict[str, Any]], children: dict[str, list[dict[str, Any]]] | None
+    ) -> WriteCounts:
+        counts = WriteCounts()
+        key_cols = KEYED_TABLES[table]
+        dedup: dict[tuple[Any, ...], dict[str, Any]] = {tuple(r[c] for c in key_cols): r for r in rows}
+        stage = pa.Table.from_pylist(list(dedup.values()), schema=TABLES[table])  # noqa: F841
+        on = " AND ".join(f"t.{c} IS NOT DISTINCT FROM s.{c}" for c in key_cols)
+        existing = {
+            tuple(r[:-1]): r[-1]
+            for r in self.con.execute(
+                f"SELECT {', '.join('t.' + c for c in key_cols)}, t.record_hash FROM {table} t JOIN stage s ON {on}"
+            ).fetchall()
+        }
+        write: list[dict[str, Any]] = []
+        replace: list[dict[str, Any]] = []
+        for key, row in dedup.items():
+            old_hash = existing.get(key)
+            if old_hash is None:
+                counts.new += 1
+                write.append(row)
+            elif old_hash == row["record_hash"]:
+                counts.unchanged += 1
+            else:
+                counts.updated += 1
+                replace.append(row)
+                write.append(row)
+        if replace:
+            gone = pa.Table.from_pylist(replace, schema=TABLES[table])  # noqa: F841
+            self.con.execute(f"DELETE FROM {table} t WHERE EXISTS (SELECT 1 FROM gone s WHERE {on})")
+            if table == "transactions":
+                self.con.execute(
+                    "DELETE FROM transaction_patents WHERE transaction_id IN (SELECT transaction_id FROM gone)"
+                )
+        self._insert(table, write)
+        if table == "transactions" and children is not None:
+            self._insert("transaction_patents", [p for r in write for p in children.get(r["transaction_id"], [])])
+        return counts
+
+    def _insert(self, table: str, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        data = pa.Table.from_pylist(rows, schema=TABLES[table])  # noqa: F841
+        self.con.execute(f"INSERT INTO {table} SELECT * FROM data")
+
+    # -- load bookkeeping ------------------------------------------------------------------------------------
+
+    def begin_load(self, source_file: str, reader: str, reader_version: str, started: dt.datetime) -> int:
+        load_id = int(self.con.execute("SELECT nextval('load_ids')").fetchone()[0])  # type: ignore[index]
+        self.con.execute(
+            "INSERT INTO loads (load_id, source_file, reader, reader_version, started_at, status)"
+            " VALUES (?, ?, ?, ?, ?, 'running')",
+            [load_id, source_file, reader, reader_version, started],
+        )
+        return load_id
+
+    def end_load(self, load_id: int, *, status: str, read: int, counts: WriteCounts, message: str | None) -> None:
+        self.con.execute(
+            "UPDATE loads SET finished_at = ?, status = ?, records_read = ?, new = ?, updated = ?, unchanged = ?,"
+            " quarantined = ?, message = ? WHERE load_id = ?",
+            [
+                dt.datetime.now(dt.UTC),
+                status,
+                read,
+                counts.new,
+                counts.updated,
+                counts.unchanged,
+                counts.quarantined,
+                message,
+                load_id,
+            ],
+        )
+
+    # -- reading ---------------------------------------------------------------------------------------------
+
+    def publication(self, number: str) -> dict[str, Any] | None:
+        """One publication with every field, its child rows, legal events, family and transactions."""
+        rows = self._dicts("SELECT * FROM publications WHERE publication_number = ?", [number])
+        if not rows:
+            return None
+        pub = rows[0]
+        if pub.get("extras"):
+            pub["extras"] = json.loads(pub["extras"])
+        for child in PUBLICATION_CHILDREN:
+            pub[child] = self._dicts(f"SELECT * FROM {child} WHERE publication_number = ? ORDER BY sequence", [number])
+        pub["legal_events"] = self._dicts(
+            """SELECT e.*, COALESCE(e.inpadoc_class, c.inpadoc_class) AS class,
+                          COALESCE(e.status_effect, c.status_effect) AS effect
+                   FROM legal_events e LEFT JOIN legal_event_codes c
+                     ON c.authority = e.authority AND c.code = e.code
+                   WHERE e.publication_number = ? ORDER BY e.event_date, e.sequence""",
+            [number],
+        )
+        pub["family"] = self._dicts(
+            """SELECT f2.* FROM families f1 JOIN families f2 USING (family_id, family_type)
+                   WHERE f1.publication_number = ? ORDER BY f2.publication_number""",
+            [number],
+        )
+        pub["transactions"] = self._dicts(
+            """SELECT t.* FROM transactions t JOIN transaction_patents p USING (transaction_id)
+                   WHERE p.publication_number = ? OR p.application_number = ? ORDER BY t.recorded_date""",
+            [number, pub.get("application_number")],
+        )
+        pub["sources"] = self._dicts(
+            "SELECT * FROM publication_sources WHERE publication_number = ? ORDER BY loaded_at", [number]
+        )
+        return pub
+
+    def find_publication_number(self, text: str) -> str | None:
+        """The stored publication a user means: exact canonical number, or the one number without its kind."""
+        from patnav.model.numbers import PatentNumberError, parse_publication_number
+
+        try:
+            parsed = parse_publication_number(text)
+        except PatentNumberError:
+            return None
+        exact = str(parsed)
+        hit = self.con.execute("SELECT 1 FROM publications WHERE publication_number = ?", [exact]).fetchone()
+        if hit:
+            return exact
+        rows = self.con.execute(
+            "SELECT publication_number FROM publications WHERE country = ? AND doc_number = ?"
+            " ORDER BY publication_date",
+            [parsed.country, parsed.number],
+        ).fetchall()
+        return rows[-1][0] if rows else None
+
+    def table_counts(self) -> dict[str, int]:
+        return {name: self._count(name) for name in TABLES}
+
+    def export_parquet(self) -> Path:
+        """Mirror every table to ``parquet/<table>.parquet`` (written to a temp name, then renamed)."""
+        out = self.path / PARQUET_DIR
+        out.mkdir(exist_ok=True)
+        for name in TABLES:
+            tmp = out / f".{name}.parquet.tmp"
+            self.con.execute(f"COPY {name} TO '{tmp}' (FORMAT parquet, COMPRESSION zstd)")
+            os.replace(tmp, out / f"{name}.parquet")
+        return out
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == "" or value == []
