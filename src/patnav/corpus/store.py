@@ -129,7 +129,8 @@ class Corpus:
 
     def _ensure_schema(self) -> None:
         for name, schema in TABLES.items():
-            empty = schema.empty_table()  # noqa: F841 - referenced by name in the SQL below
+            empty = schema.empty_table()
+            self.con.register("empty", empty)
             self.con.execute(f"CREATE TABLE IF NOT EXISTS {name} AS SELECT * FROM empty WHERE false")
         for ddl in _META_DDL:
             self.con.execute(ddl)
@@ -188,7 +189,8 @@ class Corpus:
             r["reader"] = prov.reader
             r["reader_version"] = prov.reader_version
             r["loaded_at"] = prov.loaded_at
-        stage = pa.Table.from_pylist(rows, schema=TABLES["quarantine"])  # noqa: F841
+        stage = pa.Table.from_pylist(rows, schema=TABLES["quarantine"])
+        self.con.register("stage", stage)
         with self.transaction():
             before = self._count("quarantine")
             self.con.execute(
@@ -213,7 +215,8 @@ class Corpus:
 
     def _upsert_publications(self, batch: list[PublicationRows], prov: Provenance) -> WriteCounts:
         counts = WriteCounts()
-        keys = pa.table({"publication_number": [b.publication["publication_number"] for b in batch]})  # noqa: F841
+        keys = pa.table({"publication_number": [b.publication["publication_number"] for b in batch]})
+        self.con.register("keys", keys)
         seen = {
             (n, h)
             for n, h in self.con.execute(
@@ -273,12 +276,14 @@ class Corpus:
             for child in keep_children:
                 merged.children[child] = []
         if replaced:
-            gone = pa.table({"publication_number": replaced})  # noqa: F841
+            gone = pa.table({"publication_number": replaced})
+            self.con.register("gone", gone)
             self.con.execute(
                 "DELETE FROM publications WHERE publication_number IN (SELECT publication_number FROM gone)"
             )
             for child in PUBLICATION_CHILDREN:
-                dropped = pa.table({"publication_number": [n for n in replaced if child not in kept[n]]})  # noqa: F841
+                dropped = pa.table({"publication_number": [n for n in replaced if child not in kept[n]]})
+                self.con.register("dropped", dropped)
                 self.con.execute(
                     f"DELETE FROM {child} WHERE publication_number IN (SELECT publication_number FROM dropped)"
                 )
@@ -288,7 +293,8 @@ class Corpus:
             for child in PUBLICATION_CHILDREN:
                 self._insert(child, [c for r in to_write for c in r.children.get(child, [])])
         if sources:
-            src = pa.Table.from_pylist(sources)  # noqa: F841
+            src = pa.Table.from_pylist(sources)
+            self.con.register("src", src)
             self.con.execute("INSERT INTO publication_sources SELECT * FROM src")
         return counts
 
@@ -336,7 +342,8 @@ class Corpus:
         counts = WriteCounts()
         key_cols = KEYED_TABLES[table]
         dedup: dict[tuple[Any, ...], dict[str, Any]] = {tuple(r[c] for c in key_cols): r for r in rows}
-        stage = pa.Table.from_pylist(list(dedup.values()), schema=TABLES[table])  # noqa: F841
+        stage = pa.Table.from_pylist(list(dedup.values()), schema=TABLES[table])
+        self.con.register("stage", stage)
         on = " AND ".join(f"t.{c} IS NOT DISTINCT FROM s.{c}" for c in key_cols)
         existing = {
             tuple(r[:-1]): r[-1]
@@ -358,7 +365,8 @@ class Corpus:
                 replace.append(row)
                 write.append(row)
         if replace:
-            gone = pa.Table.from_pylist(replace, schema=TABLES[table])  # noqa: F841
+            gone = pa.Table.from_pylist(replace, schema=TABLES[table])
+            self.con.register("gone", gone)
             self.con.execute(f"DELETE FROM {table} t WHERE EXISTS (SELECT 1 FROM gone s WHERE {on})")
             if table == "transactions":
                 self.con.execute(
@@ -372,7 +380,8 @@ class Corpus:
     def _insert(self, table: str, rows: list[dict[str, Any]]) -> None:
         if not rows:
             return
-        data = pa.Table.from_pylist(rows, schema=TABLES[table])  # noqa: F841
+        data = pa.Table.from_pylist(rows, schema=TABLES[table])
+        self.con.register("data", data)
         self.con.execute(f"INSERT INTO {table} SELECT * FROM data")
 
     # -- load bookkeeping ------------------------------------------------------------------------------------
