@@ -220,7 +220,7 @@ def iter_table(
     if head.startswith(b"PK\x03\x04"):
         yield from _iter_xlsx(source, is_header, max_preamble)
         return
-    enc = encoding or detect_encoding(head, source.name, complete=source.size is not None and len(head) >= 0 and len(head) < SAMPLE_BYTES)
+    enc = encoding or detect_encoding(head, source.name, complete=len(head) < SAMPLE_BYTES)
     try:
         head_text = codecs.getincrementaldecoder(enc)(errors="replace").decode(head[:65536])
     except LookupError as exc:  # pragma: no cover - encoding given by a caller

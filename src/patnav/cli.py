@@ -1,0 +1,358 @@
+"""The ``patnav`` command: a thin face over the library (parsing arguments, drawing progress, printing)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from patnav.config import default_corpus
+from patnav.i18n import _
+
+app = typer.Typer(
+    help=_("patnav: industrial patent navigation — load, search, analyse and report."), no_args_is_help=True
+)
+corpus_app = typer.Typer(help=_("Inspect the loaded corpus."), no_args_is_help=True)
+app.add_typer(corpus_app, name="corpus")
+
+console = Console()
+err = Console(stderr=True)
+
+CorpusOpt = Annotated[
+    Path | None, typer.Option("--corpus", help=_("Corpus folder (default: $PATNAV_CORPUS or var/corpus)."))
+]
+
+
+def _corpus_path(value: Path | None) -> Path:
+    return value if value is not None else default_corpus()
+
+
+def _open_corpus(value: Path | None, *, create: bool = False, read_only: bool = False):  # type: ignore[no-untyped-def]
+    from patnav.corpus.store import Corpus, CorpusNotFoundError
+
+    try:
+        return Corpus(_corpus_path(value), create=create, read_only=read_only)
+    except CorpusNotFoundError as exc:
+        err.print(f"[red]{_('Error')}:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[red]{_('Error')}:[/red] {message}")
+    return typer.Exit(code)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help=_("Files or folders; .gz, .zip and .tar are opened."))],
+    format: Annotated[
+        str | None, typer.Option("--format", help=_("Reader to use for every file (default: sniffed)."))
+    ] = None,
+    corpus: CorpusOpt = None,
+) -> None:
+    """Load patent data files into the corpus (idempotent: loading the same files again changes nothing)."""
+    from patnav.corpus.loader import load_paths
+    from patnav.ingest.registry import UnknownFormatError
+
+    for p in paths:
+        if not p.exists():
+            raise _fail(_("{path}: no such file or folder").format(path=p))
+    store = _open_corpus(corpus, create=True)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(_("reading"), total=None)
+        done_files = 0
+
+        def progress(name: str, read: int, finished: bool) -> None:
+            nonlocal done_files
+            if finished:
+                done_files += 1
+            bar.update(task, description=f"{_('files')} {done_files} · {Path(name.split('!')[0]).name}", completed=read)
+
+        try:
+            report = load_paths(store, paths, format=format, progress=progress)
+        except UnknownFormatError as exc:
+            raise _fail(str(exc)) from None
+    _print_load_report(report)
+    store.close()
+
+
+def _print_load_report(report: Any) -> None:
+    table = Table(title=_("Load report"), show_lines=False)
+    for col in (
+        _("source"),
+        _("reader"),
+        _("read"),
+        _("new"),
+        _("updated"),
+        _("unchanged"),
+        _("quarantined"),
+        _("status"),
+    ):
+        table.add_column(col, overflow="fold")
+    for s in report.loaded:
+        table.add_row(
+            _short(s.source),
+            s.reader,
+            str(s.read),
+            str(s.counts.new),
+            str(s.counts.updated),
+            str(s.counts.unchanged),
+            str(s.counts.quarantined),
+            _(s.status),
+        )
+    console.print(table)
+    read, totals = report.totals()
+    console.print(
+        _("read {read} · new {new} · updated {updated} · unchanged {unchanged} · quarantined {q}").format(
+            read=read, new=totals.new, updated=totals.updated, unchanged=totals.unchanged, q=totals.quarantined
+        )
+    )
+    if report.skipped:
+        console.print(_("{n} files not loaded (no reader recognises them):").format(n=len(report.skipped)))
+        for s in report.skipped:
+            console.print(f"  · {_short(s.source)} — {s.message}")
+
+
+def _short(name: str, width: int = 70) -> str:
+    return name if len(name) <= width else "…" + name[-(width - 1) :]
+
+
+class StatsBy(StrEnum):
+    country = "country"
+    year = "year"
+    kind = "kind"
+    doc_type = "doc_type"
+    applicant = "applicant"
+    ipc = "ipc"
+    source = "source"
+
+
+class EngineName(StrEnum):
+    duckdb = "duckdb"
+    spark = "spark"
+
+
+@corpus_app.command("stats")
+def corpus_stats(
+    by: Annotated[StatsBy | None, typer.Option("--by", help=_("Group publications by this field."))] = None,
+    top: Annotated[int, typer.Option("--top", help=_("Rows to show."))] = 30,
+    engine: Annotated[EngineName, typer.Option("--engine", help=_("Compute engine."))] = EngineName.duckdb,
+    corpus: CorpusOpt = None,
+) -> None:
+    """Counts of what is loaded, overall or grouped."""
+    from patnav.engine import get_engine
+    from patnav.engine.stats import corpus_stats as compute
+
+    path = _corpus_path(corpus)
+    _open_corpus(corpus, read_only=True).close()
+    eng = get_engine(engine.value, path)
+    try:
+        result = compute(eng, by.value if by else None, top=top)
+    finally:
+        eng.close()
+    totals = Table(title=_("Corpus {path}").format(path=path))
+    totals.add_column(_("table"))
+    totals.add_column(_("rows"), justify="right")
+    for key, value in result.totals.items():
+        totals.add_row(_(key), f"{value:,}")
+    console.print(totals)
+    if by is not None:
+        table = Table(title=_("Publications by {by}").format(by=_(by.value)))
+        table.add_column(_(by.value))
+        table.add_column(_("publications"), justify="right")
+        table.add_column(_("share"), justify="right")
+        for row in result.rows:
+            table.add_row(str(row.key), f"{row.publications:,}", f"{row.share:.1%}")
+        console.print(table)
+
+
+@corpus_app.command("show")
+def corpus_show(
+    number: Annotated[str, typer.Argument(help=_("Publication number in any common form, e.g. CN105389980B."))],
+    as_json: Annotated[bool, typer.Option("--json", help=_("Print the record as JSON."))] = False,
+    corpus: CorpusOpt = None,
+) -> None:
+    """One record with every field, its parties, classes, citations, events, family and provenance."""
+    from patnav.model.numbers import PatentNumberError, parse_publication_number
+
+    try:
+        parse_publication_number(number)
+    except PatentNumberError as exc:
+        raise _fail(str(exc)) from None
+    store = _open_corpus(corpus, read_only=True)
+    found = store.find_publication_number(number)
+    record = store.publication(found) if found else None
+    store.close()
+    if record is None:
+        raise _fail(_("{number} is not in the corpus").format(number=number), code=1)
+    if as_json:
+        sys.stdout.write(json.dumps(record, default=str, ensure_ascii=False, indent=2) + "\n")
+        return
+    _print_record(record)
+
+
+def _print_record(rec: dict[str, Any]) -> None:
+    head = Table(show_header=False, title=rec["publication_number"], title_justify="left")
+    head.add_column(style="bold")
+    head.add_column(overflow="fold")
+    skip = {
+        "titles",
+        "abstracts",
+        "claims",
+        "description",
+        "parties",
+        "classifications",
+        "priorities",
+        "citations",
+        "legal_events",
+        "family",
+        "transactions",
+        "sources",
+        "independent_claims",
+    }
+    for key, value in rec.items():
+        if key in skip or value in (None, "", []):
+            continue
+        head.add_row(_(key), str(value))
+    for t in rec.get("titles") or []:
+        head.add_row(f"{_('title')} [{t['lang']}]", t["text"])
+    if rec.get("description"):
+        head.add_row(_("description"), rec["description"][:300] + ("…" if len(rec["description"]) > 300 else ""))
+    console.print(head)
+    sections = [
+        ("parties", ("role", "name", "name_harmonized", "country", "kind")),
+        ("classifications", ("scheme", "symbol", "is_main", "version")),
+        ("priorities", ("country", "number", "date")),
+        ("citations", ("cited_number", "cited_number_raw", "category", "origin", "npl_text")),
+        ("legal_events", ("event_date", "authority", "code", "description", "class", "effect")),
+        ("family", ("family_id", "family_type", "publication_number")),
+        ("transactions", ("transaction_id", "kind", "recorded_date", "assignors", "assignees")),
+        ("sources", ("source_file", "reader", "reader_version", "loaded_at")),
+    ]
+    for name, cols in sections:
+        rows = rec.get(name) or []
+        if not rows:
+            continue
+        table = Table(title=f"{_(name)} ({len(rows)})", title_justify="left")
+        for c in cols:
+            table.add_column(_(c), overflow="fold")
+        for r in rows[:200]:
+            table.add_row(*[_cell(r.get(c)) for c in cols])
+        console.print(table)
+    claims = rec.get("claims") or []
+    if claims:
+        console.print(
+            f"[bold]{_('claims')}[/bold] ({len(claims)}; {_('independent')}: "
+            f"{', '.join(str(c['number']) for c in claims if not c['depends_on'])})"
+        )
+        first = claims[0]["text"]
+        console.print(f"  1. {first[:500]}{'…' if len(first) > 500 else ''}")
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value)
+    text = str(value)
+    return text if len(text) <= 200 else text[:199] + "…"
+
+
+@corpus_app.command("quarantine")
+def corpus_quarantine(
+    limit: Annotated[int, typer.Option("--limit", help=_("Rows to show."))] = 50,
+    corpus: CorpusOpt = None,
+) -> None:
+    """Records that were rejected, with file, position, field and reason."""
+    store = _open_corpus(corpus, read_only=True)
+    rows = store.con.execute(
+        "SELECT source_file, position, field, reason FROM quarantine ORDER BY source_file, position LIMIT ?", [limit]
+    ).fetchall()
+    total = store.con.execute("SELECT count(*) FROM quarantine").fetchone()[0]  # type: ignore[index]
+    store.close()
+    table = Table(title=_("Quarantine: {n} records").format(n=total))
+    for col in (_("source"), _("position"), _("field"), _("reason")):
+        table.add_column(col, overflow="fold")
+    for src, pos, fld, reason in rows:
+        table.add_row(_short(src, 50), pos or "", fld or "", reason)
+    console.print(table)
+
+
+@app.command("formats")
+def formats() -> None:
+    """The readers patnav has, with what each reads."""
+    from patnav.ingest.registry import readers
+
+    table = Table(title=_("Readers"))
+    for col in (_("name"), _("version"), _("rank"), _("reads")):
+        table.add_column(col, overflow="fold")
+    for r in readers().values():
+        table.add_row(r.name, r.version, str(r.rank), _(r.description))
+    console.print(table)
+
+
+class ExportFormat(StrEnum):
+    csv = "csv"
+    xlsx = "xlsx"
+    parquet = "parquet"
+
+
+@app.command("export")
+def export(
+    out: Annotated[Path, typer.Option("--out", "-o", help=_("File to write."))],
+    format: Annotated[
+        ExportFormat | None, typer.Option("--format", help=_("Output format (default: from --out)."))
+    ] = None,
+    query: Annotated[
+        str | None, typer.Option("--query", "-q", help=_("Search query selecting the publications."))
+    ] = None,
+    corpus: CorpusOpt = None,
+) -> None:
+    """Write loaded publications (all, or those a query selects) to CSV, XLSX or Parquet."""
+    from patnav.corpus.export import ExportError, export_publications
+
+    fmt = format.value if format else out.suffix.lstrip(".").lower()
+    store = _open_corpus(corpus, read_only=True)
+    numbers = None
+    if query:
+        numbers = _query_numbers(store, query)
+    try:
+        n = export_publications(store, out, fmt, numbers=numbers)
+    except ExportError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        store.close()
+    console.print(_("wrote {n} publications to {out}").format(n=n, out=out))
+
+
+def _query_numbers(store: Any, query: str) -> list[str]:
+    try:
+        from patnav.search.api import SearchError, matching_numbers
+    except ImportError:
+        raise _fail(_("search is not available in this installation")) from None
+    try:
+        return matching_numbers(store, query)
+    except SearchError as exc:
+        raise _fail(str(exc)) from None
+
+
+def main() -> None:  # pragma: no cover - console entry
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

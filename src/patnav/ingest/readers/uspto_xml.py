@@ -1,0 +1,410 @@
+"""USPTO Red Book full-text XML v4.0–v4.5 (2005–): ``us-patent-grant`` and ``us-patent-application``.
+
+A weekly file (``ipgYYMMDD.xml``, ``ipaYYMMDD.xml``) concatenates thousands of XML documents, each with its
+own declaration and DOCTYPE; the stream is cut at the lines starting with ``<?xml`` and each document is
+parsed once. Sub-documents that are not patents (``sequence-cwu`` sequence listings, …) are skipped
+silently: they are not records and not rejections.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import ClassVar
+
+from lxml import etree
+
+from patnav.ingest.base import ReadItem, Rejected, Source
+from patnav.ingest.readers._uspto_common import (
+    app_number,
+    claim_ref_number,
+    clean,
+    country_code,
+    ipc_parts_symbol,
+    ipc_symbol,
+    locarno_symbol,
+    make_party,
+    origin_of,
+    parse,
+    person_name,
+    position,
+    pub_number,
+    split_documents,
+    text_of,
+    uspc_symbol,
+    version_date,
+    with_country,
+    ymd,
+)
+from patnav.model.numbers import PatentNumberError, parse_publication_number
+from patnav.model.records import (
+    Citation,
+    Claim,
+    Classification,
+    LocalizedText,
+    Party,
+    Priority,
+    Publication,
+)
+
+_ROOTS = {"us-patent-grant": "grant", "us-patent-application": "application"}
+_DOCTYPE_RE = re.compile(rb"<!DOCTYPE\s+([\w.-]+)")
+_ROOT_RE = re.compile(rb"<(us-patent-grant|us-patent-application)[\s>]")
+_APPL_TYPES = {
+    "utility": "invention",
+    "design": "design",
+    "plant": "plant",
+    "reissue": "invention",
+    "sir": "other",
+    "defensive-publication": "other",
+}
+
+
+class UsptoXmlReader:
+    name: ClassVar[str] = "uspto-xml"
+    version: ClassVar[str] = "1.0"
+    rank: ClassVar[int] = 30
+    description: ClassVar[str] = "USPTO full-text grant/application XML v4.0–v4.5 (Red Book, 2005–), weekly files"
+
+    def sniff(self, head: bytes, filename: str) -> float:
+        m = _DOCTYPE_RE.search(head[:4096])
+        if m and m.group(1) in (b"us-patent-grant", b"us-patent-application"):
+            return 0.95
+        if _ROOT_RE.search(head):
+            return 0.9
+        return 0.0
+
+    def read(self, source: Source) -> Iterator[ReadItem]:
+        with source.open() as fh:
+            for index, line, data in split_documents(fh):
+                m = _DOCTYPE_RE.search(data, 0, 1024)
+                if m and m.group(1) not in (b"us-patent-grant", b"us-patent-application"):
+                    continue  # sequence listing or other non-patent sub-document
+                pos = position(index, line)
+                root = parse(data, pos)
+                if isinstance(root, Rejected):
+                    yield root
+                    continue
+                stage = _ROOTS.get(root.tag)  # type: ignore[arg-type]
+                if stage is None:
+                    continue
+                try:
+                    yield extract(root, stage)
+                except _FieldError as exc:
+                    yield Rejected(pos, exc.reason, exc.field, data[:300].decode("utf-8", "replace"))
+                except (ValueError, TypeError, AttributeError) as exc:
+                    yield Rejected(pos, f"unreadable document: {exc}", None, data[:300].decode("utf-8", "replace"))
+
+
+class _FieldError(Exception):
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(reason)
+        self.field = field
+        self.reason = reason
+
+
+def _doc_id(el: etree._Element | None) -> tuple[str, str, str, str]:
+    if el is None:
+        return "", "", "", ""
+    return (
+        (el.findtext("country") or "").strip(),
+        (el.findtext("doc-number") or "").strip(),
+        (el.findtext("kind") or "").strip(),
+        (el.findtext("date") or "").strip(),
+    )
+
+
+def extract(root: etree._Element, stage: str) -> Publication:
+    """One :class:`Publication` from a parsed ``us-patent-grant``/``us-patent-application`` tree."""
+    bib = root.find("us-bibliographic-data-grant" if stage == "grant" else "us-bibliographic-data-application")
+    if bib is None:
+        raise _FieldError("us-bibliographic-data", "no bibliographic data element")
+
+    country, number, kind, pub_date_text = _doc_id(bib.find("publication-reference/document-id"))
+    try:
+        parsed = parse_publication_number(with_country(country or "US", number) + kind)
+    except PatentNumberError as exc:
+        raise _FieldError("publication-reference", f"unreadable publication number: {exc}") from None
+    canonical = str(parsed)
+    pub_date = ymd(pub_date_text)
+
+    app_ref = bib.find("application-reference")
+    appl_type = app_ref.get("appl-type") if app_ref is not None else None
+    a_country, a_number, _, a_date = _doc_id(app_ref.find("document-id") if app_ref is not None else None)
+    series = (bib.findtext("us-application-series-code") or "").strip()
+
+    doc_type = _APPL_TYPES.get(appl_type or "", None)
+    prefix = canonical[2:4]
+    if doc_type is None:
+        if prefix.startswith("D"):
+            doc_type = "design"
+        elif prefix == "PP":
+            doc_type = "plant"
+        elif prefix.startswith("H"):
+            doc_type = "other"
+        else:
+            doc_type = "invention"
+
+    extras: dict[str, str] = {}
+    if appl_type:
+        extras["appl_type"] = appl_type
+    if appl_type == "reissue" or prefix == "RE":
+        extras["reissue"] = "true"
+    if appl_type == "sir" or bib.find("us-sir-flag") is not None:
+        extras["statutory_invention_registration"] = "true"
+    n_claims = bib.findtext("number-of-claims")
+    if n_claims:
+        extras["number_of_claims"] = n_claims.strip()
+
+    filing_date = ymd(a_date)
+    pub = Publication(
+        publication_number=canonical,
+        country=canonical[:2],
+        doc_number=parsed.number,
+        kind=parsed.kind,
+        doc_type=doc_type,  # type: ignore[arg-type]
+        stage=stage,  # type: ignore[arg-type]
+        application_number=app_number(a_number, a_country or "US"),
+        filing_date=filing_date,
+        publication_date=pub_date,
+        grant_date=pub_date if stage == "grant" else None,
+        extras=extras,
+    )
+
+    title = bib.find("invention-title")
+    if title is not None:
+        pub.titles.append(LocalizedText("en", text_of(title)))
+
+    # term extension (patent term adjustment), days
+    ext = bib.findtext("us-term-of-grant/us-term-extension")
+    if ext and ext.strip().isdigit():
+        pub.term_extension_days = int(ext.strip())
+
+    _classifications(bib, pub)
+    _priorities(bib, pub)
+    pub.priority_date = min((p.date for p in pub.priorities if p.date), default=filing_date)
+    _parties(bib, pub)
+    _citations(bib, pub)
+
+    abstract = root.find("abstract")
+    if abstract is not None:
+        text = text_of(abstract)
+        if text:
+            pub.abstracts.append(LocalizedText("en", text))
+
+    description = root.find("description")
+    if description is not None:
+        desc = "".join(description.itertext()).strip()
+        pub.description = desc
+        pub.description_length = len(desc)
+
+    claims = root.find("claims")
+    if claims is not None:
+        pub.claims_lang = "en"
+        for i, claim in enumerate(claims.iterfind("claim"), start=1):
+            num_attr = claim.get("num") or ""
+            num = int(num_attr) if num_attr.isdigit() else i
+            depends: list[int] = []
+            for ref in claim.iter("claim-ref"):
+                n = claim_ref_number(ref.get("idref"))
+                if n is not None and n != num and n not in depends:
+                    depends.append(n)
+            pub.claims.append(Claim(num, text_of(claim), depends))
+    return pub
+
+
+def _classifications(bib: etree._Element, pub: Publication) -> None:
+    out = pub.classifications
+    ipcr = bib.find("classifications-ipcr")
+    if ipcr is not None:
+        for i, c in enumerate(ipcr.iterfind("classification-ipcr")):
+            symbol = ipc_parts_symbol(
+                c.findtext("section") or "",
+                c.findtext("class") or "",
+                c.findtext("subclass") or "",
+                c.findtext("main-group") or "",
+                c.findtext("subgroup") or "",
+            )
+            out.append(
+                Classification(
+                    "IPC", symbol, is_main=i == 0, version=version_date(c.findtext("ipc-version-indicator/date")),
+                    sequence=i,
+                )
+            )
+    ipc = bib.find("classification-ipc")
+    if ipc is not None:
+        edition = (ipc.findtext("edition") or "").strip() or None
+        seq = len(out)
+        for el in ipc:
+            if el.tag in ("main-classification", "further-classification"):
+                symbol = ipc_symbol(el.text)
+                if symbol:
+                    is_main = el.tag == "main-classification" and ipcr is None
+                    out.append(Classification("IPC", symbol, is_main=is_main, version=edition, sequence=seq))
+                    seq += 1
+    cpc = bib.find("classifications-cpc")
+    if cpc is not None:
+        seq = 0
+        for group, is_main in (("main-cpc", True), ("further-cpc", False)):
+            g = cpc.find(group)
+            if g is None:
+                continue
+            for c in g.iterfind("classification-cpc"):
+                symbol = ipc_parts_symbol(
+                    c.findtext("section") or "",
+                    c.findtext("class") or "",
+                    c.findtext("subclass") or "",
+                    c.findtext("main-group") or "",
+                    c.findtext("subgroup") or "",
+                )
+                out.append(
+                    Classification(
+                        "CPC", symbol, is_main=is_main and seq == 0,
+                        version=version_date(c.findtext("cpc-version-indicator/date")), sequence=seq,
+                    )
+                )
+                seq += 1
+    national = bib.find("classification-national")
+    if national is not None:
+        seq = 0
+        for el in national:
+            if el.tag in ("main-classification", "further-classification"):
+                symbol = uspc_symbol(el.text)
+                if symbol:
+                    is_main = el.tag == "main-classification"
+                    if is_main:
+                        pub.extras["uspc_main"] = symbol
+                    out.append(Classification("USPC", symbol, is_main=is_main, sequence=seq))
+                    seq += 1
+    locarno = bib.find("classification-locarno")
+    if locarno is not None:
+        symbol = locarno_symbol(locarno.findtext("main-classification"))
+        if symbol:
+            edition = (locarno.findtext("edition") or "").strip() or None
+            out.append(Classification("LOCARNO", symbol, is_main=True, version=edition, sequence=0))
+
+
+def _priorities(bib: etree._Element, pub: Publication) -> None:
+    claims = bib.find("priority-claims")
+    if claims is None:
+        return
+    for i, pc in enumerate(claims.iterfind("priority-claim")):
+        country = country_code(pc.findtext("country"))
+        raw = clean(pc.findtext("doc-number"))
+        if not raw:
+            continue
+        number = app_number(raw, country) or raw
+        pub.priorities.append(Priority(country, number, ymd(pc.findtext("date")), sequence=i))
+
+
+def _address(addressbook: etree._Element) -> tuple[str | None, str | None]:
+    addr = addressbook.find("address")
+    if addr is None:
+        return None, None
+    country = country_code(addr.findtext("country"))
+    parts = [clean(addr.findtext(t)) for t in ("city", "state")]
+    text = ", ".join(p for p in parts if p)
+    return country, text or None
+
+
+def _party_from(el: etree._Element, role: str, seq: int) -> Party | None:
+    book = el.find("addressbook")
+    if book is None:
+        book = el
+    org = clean(book.findtext("orgname"))
+    if org:
+        name, person = org, False
+    else:
+        name = person_name(book.findtext("first-name"), book.findtext("last-name"))
+        person = True
+    if not name:
+        return None
+    country, address = _address(book)
+    if country is None:
+        country = country_code(el.findtext("residence/country"))
+    return make_party(role, name, person=person, country=country, address=address, sequence=seq)  # type: ignore[arg-type]
+
+
+def _parties(bib: etree._Element, pub: Publication) -> None:
+    parties = bib.find("us-parties")
+    if parties is None:
+        parties = bib.find("parties")
+    out = pub.parties
+    if parties is not None:
+        applicants = parties.find("us-applicants")
+        if applicants is None:
+            applicants = parties.find("applicants")
+        inventors = parties.find("inventors")
+        if applicants is not None:
+            for i, a in enumerate(applicants, start=1):
+                if not isinstance(a.tag, str):
+                    continue
+                seq = int(a.get("sequence") or i)
+                party = _party_from(a, "applicant", seq)
+                if party is None:
+                    continue
+                out.append(party)
+                if inventors is None and "inventor" in (a.get("app-type") or ""):
+                    inv = make_party(
+                        "inventor", party.name, person=True, country=party.country, address=party.address, sequence=seq
+                    )
+                    out.append(inv)
+        if inventors is not None:
+            for i, a in enumerate(inventors, start=1):
+                if not isinstance(a.tag, str):
+                    continue
+                party = _party_from(a, "inventor", int(a.get("sequence") or i))
+                if party is not None:
+                    party.kind = "individual"
+                    out.append(party)
+    assignees = bib.find("assignees")
+    if assignees is not None:
+        for i, a in enumerate(assignees, start=1):
+            if not isinstance(a.tag, str):
+                continue
+            party = _party_from(a, "assignee", i)
+            if party is not None:
+                out.append(party)
+
+
+def _citations(bib: etree._Element, pub: Publication) -> None:
+    refs = bib.find("us-references-cited")
+    if refs is None:
+        refs = bib.find("references-cited")
+    if refs is None:
+        return
+    out = pub.citations
+    for i, c in enumerate(refs, start=1):
+        if not isinstance(c.tag, str):
+            continue
+        category = clean(c.findtext("category")) or None
+        origin = origin_of(category)
+        patcit = c.find("patcit")
+        if patcit is not None:
+            country, number, kind, date = _doc_id(patcit.find("document-id"))
+            raw = " ".join(p for p in (country, number, kind) if p)
+            seq_attr = patcit.get("num") or ""
+            out.append(
+                Citation(
+                    is_npl=False,
+                    cited_number=pub_number(country, number, kind),
+                    cited_number_raw=raw or None,
+                    category=category,
+                    origin=origin,  # type: ignore[arg-type]
+                    cited_date=ymd(date),
+                    sequence=int(seq_attr) if seq_attr.isdigit() else i,
+                )
+            )
+            continue
+        npl = c.find("nplcit")
+        if npl is not None:
+            seq_attr = npl.get("num") or ""
+            out.append(
+                Citation(
+                    is_npl=True,
+                    npl_text=text_of(npl) or None,
+                    category=category,
+                    origin=origin,  # type: ignore[arg-type]
+                    sequence=int(seq_attr) if seq_attr.isdigit() else i,
+                )
+            )
