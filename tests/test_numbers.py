@@ -182,7 +182,8 @@ def test_application_parts() -> None:
 def test_cn_check_digit_on_real_numbers(shared_data: Path) -> None:
     """The EPO OPS record of CN104968889A carries its application number with CNIPA's check digit."""
     xml = (
-        shared_data / "office-api-responses/legacy_4328348/epo/published-data_publication_docdb_CN.104968889.A_biblio.xml"
+        shared_data
+        / "office-api-responses/legacy_4328348/epo/published-data_publication_docdb_CN.104968889.A_biblio.xml"
     ).read_text(encoding="utf-8")
     glued = re.findall(r"<doc-number>(20\d{11})</doc-number>", xml)
     assert glued, "expected the epodoc application number with its check digit"

@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from patnav.ingest.names import NameHarmonizer
 from patnav.model.records import FamilyMember, LegalEvent, LegalEventCode, Publication, Transaction
 
 
@@ -18,6 +19,18 @@ def content_hash(row: dict[str, Any]) -> str:
     """A stable digest of a row's content (keys sorted, dates as ISO text)."""
     payload = json.dumps(row, sort_keys=True, default=str, ensure_ascii=False, separators=(",", ":"))
     return hashlib.blake2b(payload.encode("utf-8"), digest_size=16).hexdigest()
+
+
+#: Groups spelling variants of one organisation (built-in alias table); applied to every stored party name so
+#: that "who" is counted the same whichever reader the record came from.
+HARMONIZER = NameHarmonizer()
+
+
+def group_key(role: str, name: str, given: str | None) -> str | None:
+    """The harmonised name stored for a party: the organisation group key, or the reader's for inventors."""
+    if role == "inventor":
+        return given or (HARMONIZER.key(name) if name else None)
+    return HARMONIZER.key(name) if name else given
 
 
 @dataclass(slots=True)
@@ -74,7 +87,7 @@ def publication_rows(pub: Publication, rank: int) -> PublicationRows:
                 "role": p.role,
                 "sequence": p.sequence or i,
                 "name": p.name,
-                "name_harmonized": p.name_harmonized,
+                "name_harmonized": group_key(p.role, p.name, p.name_harmonized),
                 "country": p.country,
                 "kind": p.kind,
                 "address": p.address,

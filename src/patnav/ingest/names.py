@@ -283,9 +283,14 @@ _GOVERNMENT_RE = re.compile(
 )
 _INSTITUTE_RE = re.compile(
     r"研究院|研究所|研究中心|研究センター|実験室|实验室|研究機構|機構|연구원|연구소|기술원|과학원|"
-    r"INSTITUT|LABORATOR|FRAUNHOFER|CNRS|CENTRE NATIONAL|MAX PLANCK|\bCSIR|CSIRO|\bINRIA\b|\bINSERM\b|"
-    r"COMMISSARIAT|\bTNO\b|NATIONAL LAB|RESEARCH COUNCIL|RESEARCH CENTER|RESEARCH CENTRE|FORSCHUNG|"
-    r"COUNCIL OF SCIENTIFIC|BATTELLE|\bSRI INTERNATIONAL\b"
+    r"INSTITUT|LABORATOR|NATIONAL LAB|RESEARCH COUNCIL|RESEARCH CENTER|RESEARCH CENTRE|FORSCHUNG"
+)
+# Public research organisations: institutes whatever legal form their name carries.
+_PUBLIC_RESEARCH_RE = re.compile(
+    r"FRAUNHOFER|\bCNRS\b|CENTRE NATIONAL DE LA RECHERCHE|MAX[\s-]PLANCK|\bCSIR\b|CSIRO|\bINRIA\b|\bINSERM\b|"
+    r"COMMISSARIAT A L|\bTNO\b|COUNCIL OF SCIENTIFIC|BATTELLE|\bSRI INTERNATIONAL\b|HELMHOLTZ|LEIBNIZ|"
+    r"ELECTRONICS AND TELECOMMUNICATIONS RESEARCH INSTITUTE|AGENCY FOR SCIENCE, TECHNOLOGY AND RESEARCH|"
+    r"科学院|研究院$|研究所$|产业技术研究院|独立行政法人|国立研究開発法人"
 )
 _COMPANY_WORDS_RE = re.compile(
     r"\b(?:TECHNOLOG|SYSTEMS?\b|SOFTWARE|SOLUTIONS|SERVICES|ELECTRONICS|ELECTRIC\b|INDUSTR|HOLDINGS?\b|"
@@ -327,7 +332,9 @@ def party_kind(name: str) -> PartyKind:
         return "institute"
     if _UNIVERSITY_RE.search(s) or _COLLEGE_CJK_RE.search(s):
         return "university"
-    normalised = _normalise(s)
+    if _PUBLIC_RESEARCH_RE.search(s):
+        return "institute"
+    normalised = _normalise(s).removeprefix("THE ")
     has_legal = _LEGAL_ANYWHERE_RE.search(s) is not None or _strip_forms(normalised) != normalised
     if _GOVERNMENT_RE.search(s) and not has_legal:
         return "government"
