@@ -22,6 +22,7 @@ BUILTIN_READERS: tuple[str, ...] = (
     "patnav.ingest.readers.uspto_public_search:UsptoPublicSearchReader",
     "patnav.ingest.readers.ep_publication:EpPublicationReader",
     "patnav.ingest.readers.epo_ops:EpoOpsReader",
+    "patnav.ingest.readers.epo_ops:InpadocCodeTableReader",
     "patnav.ingest.readers.google_csv:GooglePatentsCsvReader",
     "patnav.ingest.readers.patentsview:PatentsViewReader",
     "patnav.ingest.readers.lens_csv:LensCsvReader",

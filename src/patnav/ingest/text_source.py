@@ -119,25 +119,27 @@ def detect_encoding(sample: bytes, name: str, *, complete: bool = False) -> str:
 # --------------------------------------------------------------------------------------------- language
 
 
-def detect_lang(text: str | None) -> str | None:
-    """A rough language code from the script: kana → ja, Hangul → ko, Han → zh, Latin → en; None if empty."""
-    if not text or not text.strip():
+_KANA_RE = re.compile("[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
+_HANGUL_RE = re.compile("[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
+_HAN_RE = re.compile("[\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff\U00020000-\U0002fa1f]")
+_LATIN_RE = re.compile(r"[^\W\d_]")
+
+
+def detect_lang(text: str | None, sample: int = 2000) -> str | None:
+    """A rough language code from the script of the first ``sample`` characters.
+
+    Kana → ``ja``, Hangul → ``ko``, Han without kana → ``zh``, other letters → ``en``; None without letters.
+    """
+    if not text:
         return None
-    han = False
-    latin = False
-    for ch in text:
-        o = ord(ch)
-        if 0x3040 <= o <= 0x30FF or 0x31F0 <= o <= 0x31FF or 0xFF66 <= o <= 0xFF9F:
-            return "ja"
-        if 0xAC00 <= o <= 0xD7A3 or 0x1100 <= o <= 0x11FF or 0x3130 <= o <= 0x318F:
-            return "ko"
-        if 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF or 0xF900 <= o <= 0xFAFF or 0x20000 <= o <= 0x2FA1F:
-            han = True
-        elif ch.isalpha():
-            latin = True
-    if han:
+    t = text[:sample]
+    if _KANA_RE.search(t):
+        return "ja"
+    if _HANGUL_RE.search(t):
+        return "ko"
+    if _HAN_RE.search(t):
         return "zh"
-    return "en" if latin else None
+    return "en" if _LATIN_RE.search(t) else None
 
 
 # --------------------------------------------------------------------------------------------- headers

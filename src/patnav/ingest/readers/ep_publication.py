@@ -37,7 +37,6 @@ from patnav.ingest.readers._epo_common import (
     children,
     claims_from_elements,
     descendants,
-    first,
     ipc_symbol,
     ipcr_details,
     local,
@@ -282,7 +281,10 @@ class EpPublicationReader:
                         pub.classifications.append(
                             Classification("IPC", sym, is_main=tag == "B511", version=edition, sequence=seq)
                         )
-        for container, scheme, item in (("B510EP", "IPC", "classification-ipcr"), ("B520EP", "CPC", "classification-cpc")):
+        for container, scheme, item in (
+            ("B510EP", "IPC", "classification-ipcr"),
+            ("B520EP", "CPC", "classification-cpc"),
+        ):
             for el in descendants(child(b500, container), item):
                 raw = path_text(el, "text") or ""
                 sym, is_main, version = ipcr_details(raw)

@@ -32,7 +32,9 @@ PATENTSCOPE) share.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import re
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -46,11 +48,18 @@ import yaml
 
 from patnav.ingest.base import ReadItem, Rejected, Source, SourceError
 from patnav.ingest.names import harmonize_name, party_kind, split_names
-from patnav.ingest.text_source import SAMPLE_BYTES, TableRow, clean_header, detect_encoding, detect_lang, iter_table
+from patnav.ingest.text_source import (
+    SAMPLE_BYTES,
+    TableRow,
+    clean_header,
+    detect_encoding,
+    detect_lang,
+    iter_table,
+    sniff_delimiter,
+)
 from patnav.model.dates import DateParseError, detect_date_order, parse_date
 from patnav.model.numbers import (
     PatentNumberError,
-    PublicationNumber,
     normalize_application_number,
     normalize_publication_number,
     parse_application_number,
@@ -85,9 +94,33 @@ __all__ = [
 ]
 
 FIELDS: frozenset[str] = frozenset(
-    """publication_number country kind publication_date application_number filing_date priority_date grant_date
-    title abstract first_claim applicants assignees owners inventors agents address main_ipc ipc cpc uspc
-    priorities family_members legal_status doc_type""".split()
+    [
+        "publication_number",
+        "country",
+        "kind",
+        "publication_date",
+        "application_number",
+        "filing_date",
+        "priority_date",
+        "grant_date",
+        "title",
+        "abstract",
+        "first_claim",
+        "applicants",
+        "assignees",
+        "owners",
+        "inventors",
+        "agents",
+        "address",
+        "main_ipc",
+        "ipc",
+        "cpc",
+        "uspc",
+        "priorities",
+        "family_members",
+        "legal_status",
+        "doc_type",
+    ]
 )
 DATE_FIELDS = ("publication_date", "filing_date", "priority_date", "grant_date")
 
@@ -138,6 +171,7 @@ class DateOrders:
         self._evidence: dict[str, list[str]] = {c: [] for c in columns}
         self._orders: dict[str, str | None] = {}
         self._mixed: set[str] = set()
+        self._kinds: dict[str, set[str]] = {}
 
     _PARTS = re.compile(r"^\s*(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*\d{2,4}\s*$")
 
@@ -150,13 +184,15 @@ class DateOrders:
             return
         a, b = int(m[1]), int(m[2])
         kind = "DMY" if a > 12 else "MDY" if b > 12 else None
-        if kind and all((("DMY" if int(self._PARTS.match(v)[1]) > 12 else "MDY") != kind) for v in ev):  # type: ignore[index]
-            ev.append(value)
-            try:
-                self._orders[column] = detect_date_order(ev)
-            except DateParseError:
-                self._mixed.add(column)
-                self._orders[column] = None
+        if kind is None or kind in self._kinds.setdefault(column, set()):
+            return
+        self._kinds[column].add(kind)
+        ev.append(value)
+        try:
+            self._orders[column] = detect_date_order(ev)
+        except DateParseError:
+            self._mixed.add(column)
+            self._orders[column] = None
 
     @property
     def decided(self) -> bool:
@@ -172,28 +208,33 @@ class DateOrders:
 
 
 def with_date_orders(
-    items: Iterator[TableRow | Rejected], columns: list[str], lookahead: int = 5000
+    items: Iterator[TableRow | Rejected], columns: list[str], lookahead: int = 5000, max_chars: int = 8 << 20
 ) -> Iterator[tuple[TableRow | Rejected, DateOrders]]:
-    """Pair each row with the file's date orders, holding back at most ``lookahead`` rows until they are known."""
+    """Pair each row with the file's date orders, holding back rows until those are known.
+
+    At most ``lookahead`` rows or ``max_chars`` characters of cells are held; rows after that are paired
+    with whatever the file has shown so far (an ambiguous date then is rejected, never guessed).
+    """
     orders = DateOrders(columns)
     if not columns:
         for item in items:
             yield item, orders
         return
     held: deque[TableRow | Rejected] = deque()
+    held_chars = 0
     flushing = False
     for item in items:
         if isinstance(item, TableRow):
+            if not flushing:
+                held_chars += sum(len(v) for v in item.values)
             for col in columns:
-                try:
+                if col in item.header:
                     orders.feed(col, item.values[item.header.index(col)])
-                except ValueError:
-                    pass
         if flushing:
             yield item, orders
             continue
         held.append(item)
-        if orders.decided or len(held) >= lookahead:
+        if orders.decided or len(held) >= lookahead or held_chars >= max_chars:
             flushing = True
             while held:
                 yield held.popleft(), orders
@@ -204,16 +245,36 @@ def with_date_orders(
 _NAME_GUARD = "\ue000"
 
 
-def parties(cell: str, role: PartyRole, *, keep_fullwidth_commas: bool = False, start: int = 0) -> list[Party]:
-    """The parties named in a multi-valued cell, with harmonised name and kind (inventors are individuals)."""
+def parties(
+    cell: str,
+    role: PartyRole,
+    *,
+    separators: re.Pattern[str] | None = None,
+    split_commas: bool = True,
+    keep_fullwidth_commas: bool = False,
+    start: int = 0,
+) -> list[Party]:
+    """The parties named in a multi-valued cell, with harmonised name and kind (inventors are individuals).
+
+    ``separators`` (the export's own list separators) split first; then :func:`split_names` splits commas
+    unless ``split_commas`` is false (PATENTSCOPE writes ``LI, Na;ZHOU, Jie``: one person per ``;``).
+    """
     if not cell or not cell.strip():
         return []
-    if keep_fullwidth_commas:  # Google separates with ", "; "アンドレ，デービッド" is one person
-        cell = cell.replace("，", _NAME_GUARD).replace("、", _NAME_GUARD + _NAME_GUARD)
+    pieces = [p for p in separators.split(cell) if p.strip()] if separators is not None else [cell]
+    names: list[str] = []
+    for piece in pieces:
+        if not split_commas:
+            names.append(" ".join(piece.split()))
+            continue
+        if keep_fullwidth_commas:  # Google separates with ", "; "アンドレ，デービッド" is one person
+            piece = piece.replace("，", _NAME_GUARD).replace("、", _NAME_GUARD + _NAME_GUARD)
+        for name in split_names(piece):
+            if keep_fullwidth_commas:
+                name = name.replace(_NAME_GUARD + _NAME_GUARD, "、").replace(_NAME_GUARD, "，")
+            names.append(name)
     out = []
-    for i, name in enumerate(split_names(cell)):
-        if keep_fullwidth_commas:
-            name = name.replace(_NAME_GUARD + _NAME_GUARD, "、").replace(_NAME_GUARD, "，")
+    for i, name in enumerate(names):
         kind = "individual" if role == "inventor" else party_kind(name)
         out.append(Party(role=role, name=name, name_harmonized=harmonize_name(name), kind=kind, sequence=start + i))
     return out
@@ -248,12 +309,29 @@ def classifications(values: Iterable[str], scheme: str, *, main_first: bool = Fa
     return out
 
 
-def doc_type_and_stage(country: str, kind: str | None, *, granted: bool = False) -> tuple[DocType, Stage]:
-    """Document type and stage from the office and kind code (``granted``: the source gives a grant date)."""
+def doc_type_and_stage(
+    country: str, kind: str | None, *, granted: bool = False, number: str = ""
+) -> tuple[DocType, Stage]:
+    """Document type and stage from the office and kind code (``granted``: the source gives a grant date).
+
+    Without a kind code: US serials of 11 digits (``20180336453``) are application publications, other US
+    numbers grants (``D`` designs, ``PP`` plants); elsewhere a grant only when a grant date is given.
+    """
     k = (kind or "").upper()
     letter = k[:1]
     if not k:
-        return "invention", "grant" if granted else "application" if country not in ("US",) else "grant"
+        if country == "US":
+            series = number.rstrip("0123456789")
+            if series == "D":
+                return "design", "grant"
+            if series == "PP":
+                return "plant", "grant"
+            if series in ("H", "T"):
+                return "other", "grant"
+            return "invention", "application" if len(number) == 11 and number.isdigit() else "grant"
+        if country == "CN" and len(number) == 9 and number[:1] in "23":  # CN 2xxxxxxxx/3xxxxxxxx: UM/design
+            return ("utility_model" if number[0] == "2" else "design"), "grant"
+        return "invention", "grant" if granted else "application"
     if country == "US":
         if letter == "S":
             return "design", "grant"
@@ -284,7 +362,7 @@ def doc_type_and_stage(country: str, kind: str | None, *, granted: bool = False)
 
 
 def unwrap_quoted(text: str) -> str:
-    """Undo a second layer of CSV quoting (``"Text with ""x"""`` → ``Text with "x"``) some exports carry."""
+    """Undo a second layer of CSV quoting some exports carry: ``"a ""b"" c"`` becomes ``a "b" c``."""
     t = text.strip()
     if len(t) >= 2 and t[0] == '"' and t[-1] == '"':
         inner = t[1:-1]
@@ -297,16 +375,13 @@ def text_entry(value: str, default_lang: str | None) -> list[LocalizedText]:
     value = value.strip()
     if not value:
         return []
-    lang = detect_lang(value)
-    if lang == "en" and default_lang and default_lang != "en":
-        lang = "en"
-    return [LocalizedText(lang or default_lang, value)]
+    return [LocalizedText(detect_lang(value) or default_lang, value)]
 
 
 # ------------------------------------------------------------------------------------------ mappings
 
 
-@dataclass(slots=True)
+@dataclass
 class Mapping:
     """A column mapping: which headers carry which canonical field, and how to read their cells."""
 
@@ -321,6 +396,7 @@ class Mapping:
     required: list[str] = field(default_factory=list)
     distinctive: list[str] = field(default_factory=list)
     auto: bool = True
+    name_separators: list[str] | None = None
     values: dict[str, dict[str, str]] = field(default_factory=dict)
     path: str | None = None
 
@@ -331,7 +407,10 @@ class Mapping:
         if "publication_number" not in self.fields:
             raise ValueError(f"mapping {self.name!r}: a publication_number column is required")
         self._aliases = {f: {clean_header(h) for h in hs} for f, hs in self.fields.items()}
-        self._split = re.compile("|".join(re.escape(s) for s in sorted(self.separators, key=len, reverse=True)))
+        self._split = _alternation(self.separators)
+        #: names split on the export's separators first; with ``name_separators`` given, only on those
+        self.name_split = _alternation(self.name_separators or self.separators)
+        self.split_name_commas = self.name_separators is None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], path: str | None = None) -> Mapping:
@@ -351,6 +430,8 @@ class Mapping:
             "values": {k: {str(a): str(b) for a, b in v.items()} for k, v in (data.get("values") or {}).items()},
             "path": path,
         }
+        if data.get("name_separators"):
+            kwargs["name_separators"] = [str(s) for s in data["name_separators"]]
         if data.get("separators"):
             kwargs["separators"] = [str(s) for s in data["separators"]]
         return cls(**kwargs)
@@ -384,6 +465,10 @@ class Mapping:
         return round(0.4 + 0.3 * coverage + 0.25 * bonus, 4)
 
 
+def _alternation(separators: list[str]) -> re.Pattern[str]:
+    return re.compile("|".join(re.escape(s) for s in sorted(separators, key=len, reverse=True)))
+
+
 def load_mapping(name_or_path: str | Path) -> Mapping:
     """A built-in mapping by name (``cnipa``, ``incopat``, ``patsnap``, ``generic``, ``lens``…) or a YAML file."""
     text = str(name_or_path)
@@ -415,29 +500,15 @@ def _head_header(head: bytes, filename: str) -> list[str] | None:
     """The header cells of a CSV head (XLSX heads cannot be read from a prefix: None)."""
     if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
         return None
-    import csv
-    import io
-
     try:
         enc = detect_encoding(head, filename, complete=len(head) < SAMPLE_BYTES)
     except SourceError:
         return None
     text = head.decode(enc, errors="replace").lstrip("\ufeff")
-    from patnav.ingest.text_source import sniff_delimiter
-
     delim = sniff_delimiter(text)
     for cells in csv.reader(io.StringIO(text[:65536]), delimiter=delim):
         if any(c.strip() for c in cells):
             return cells
-    return None
-
-
-def xlsx_header(source: Source, max_rows: int = 20) -> list[str] | None:
-    """The first non-empty row of an XLSX workbook's first sheet."""
-    for item in iter_table(source, is_header=None, max_preamble=max_rows):
-        if isinstance(item, TableRow):
-            return item.header
-        return None
     return None
 
 
@@ -548,6 +619,7 @@ class TabularExportReader:
         country_cell = cell("country").upper()
         default_country = country_cell if re.fullmatch(r"[A-Z]{2}", country_cell) else m.default_country
         kind_cell = cell("kind")
+        raw_number = _SLASHED_WO.sub(r"\1\2\3", raw_number)  # PATENTSCOPE writes WO/2019/123456
         try:
             pn = parse_publication_number(raw_number, default_country=default_country)
             if pn.kind is None and kind_cell:
@@ -560,7 +632,7 @@ class TabularExportReader:
             app_number = _application_number(cell("application_number"), pn.country, header[cols["application_number"]])
 
         pub_date, filing, prio, grant = (date(f) for f in DATE_FIELDS)
-        doc_type, stage = doc_type_and_stage(pn.country, pn.kind, granted=grant is not None)
+        doc_type, stage = doc_type_and_stage(pn.country, pn.kind, granted=grant is not None, number=pn.number)
         if cell("doc_type"):
             doc_type, stage = _doc_type_from_text(cell("doc_type"), m, doc_type, stage)
 
@@ -591,7 +663,7 @@ class TabularExportReader:
             ("inventors", "inventor"),
             ("agents", "agent"),
         ):
-            ps = parties(cell(f), role, start=seq)  # type: ignore[arg-type]
+            ps = parties(cell(f), role, separators=m.name_split, split_commas=m.split_name_commas, start=seq)  # type: ignore[arg-type]
             seq += len(ps)
             pub.parties.extend(ps)
         address = cell("address")
@@ -602,10 +674,13 @@ class TabularExportReader:
             else:
                 pub.extras["address"] = address
         main_ipc = m.split(cell("main_ipc"))
-        ipc = classifications([*main_ipc, *m.split(cell("ipc"))], "IPC", main_first=bool(main_ipc))
-        pub.classifications = [*ipc, *classifications(m.split(cell("cpc")), "CPC"), *classifications(
-            m.split(cell("uspc")), "USPC"
-        )]
+        ipc_scheme = "LOCARNO" if doc_type == "design" and all(_LOCARNO.match(c) for c in main_ipc) else "IPC"
+        ipc = classifications([*main_ipc, *m.split(cell("ipc"))], ipc_scheme, main_first=bool(main_ipc))
+        pub.classifications = [
+            *ipc,
+            *classifications(m.split(cell("cpc")), "CPC"),
+            *classifications(m.split(cell("uspc")), "USPC"),
+        ]
         for i, raw in enumerate(m.split(cell("priorities"))):
             pub.priorities.append(_priority(raw, i, m))
         status = cell("legal_status")
@@ -629,10 +704,18 @@ def _chain(first: TableRow | Rejected, rest: Iterator[TableRow | Rejected]) -> I
     yield from rest
 
 
+_LOCARNO = re.compile(r"^\d{2}-\d{2}$")
+_SLASHED_WO = re.compile(r"^([A-Z]{2})/(\d{4})/(\d+)$")
 _KIND_SUFFIX = re.compile(r"\s+[A-Z]\d?$")
 
 
+_LENS_PCT = re.compile(r"^([A-Z]{2})\s*(\d{4})/?0?(\d{6})\s+W$")
+
+
 def _application_number(raw: str, country: str, column: str) -> str:
+    pct = _LENS_PCT.match(raw.strip())
+    if pct:  # Lens writes PCT applications as "US 2018/0033906 W"
+        return f"WO{pct[2]}{pct[1]}{pct[3]}"
     try:
         return normalize_application_number(raw, default_country=country)
     except PatentNumberError as exc:
@@ -645,14 +728,17 @@ def _application_number(raw: str, country: str, column: str) -> str:
         raise RowError(column, str(exc), raw) from None
 
 
-_PRIORITY_DATE = re.compile(r"(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}\.\d{1,2}\.\d{4}|\d{4}\.\d{1,2}\.\d{1,2}|\d{8}(?!\d))")
+_PRIORITY_DATES = (
+    re.compile(r"(?<![\d.])(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}\.\d{1,2}\.\d{4}|\d{4}\.\d{1,2}\.\d{1,2})(?![\d.])"),
+    re.compile(r"(?<=\s)((?:19|20)\d{6})(?=\s|$)"),
+)
 
 
 def _priority(raw: str, seq: int, m: Mapping) -> Priority:
     """A priority cell part such as ``CN201510756373.6 2015-11-09`` or ``201711392165.0 22.12.2017 CN``."""
     date = None
     text = raw
-    dm = _PRIORITY_DATE.search(raw)
+    dm = _PRIORITY_DATES[0].search(raw) or _PRIORITY_DATES[1].search(raw)
     if dm:
         try:
             date = parse_date(dm[1], order="DMY" if "." in dm[1] and dm[1][2:3] == "." else None)
@@ -682,6 +768,8 @@ def _family(own: str, members: list[str], source: str) -> Iterator[FamilyMember]
     if not keys:
         return
     family = sorted({own, *keys})
+    if len(family) < 2:
+        return
     family_id = f"{source}:{family[0]}"
     for key in family:
         yield FamilyMember(family_id=family_id, family_type="source", publication_number=key)

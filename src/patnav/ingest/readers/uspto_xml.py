@@ -29,6 +29,7 @@ from patnav.ingest.readers._uspto_common import (
     person_name,
     position,
     pub_number,
+    raw_text,
     split_documents,
     text_of,
     uspc_symbol,
@@ -131,9 +132,8 @@ def extract(root: etree._Element, stage: str) -> Publication:
     app_ref = bib.find("application-reference")
     appl_type = app_ref.get("appl-type") if app_ref is not None else None
     a_country, a_number, _, a_date = _doc_id(app_ref.find("document-id") if app_ref is not None else None)
-    series = (bib.findtext("us-application-series-code") or "").strip()
 
-    doc_type = _APPL_TYPES.get(appl_type or "", None)
+    doc_type = _APPL_TYPES.get(appl_type or "")
     prefix = canonical[2:4]
     if doc_type is None:
         if prefix.startswith("D"):
@@ -194,7 +194,7 @@ def extract(root: etree._Element, stage: str) -> Publication:
 
     description = root.find("description")
     if description is not None:
-        desc = "".join(description.itertext()).strip()
+        desc = raw_text(description).strip()
         pub.description = desc
         pub.description_length = len(desc)
 
@@ -227,7 +227,10 @@ def _classifications(bib: etree._Element, pub: Publication) -> None:
             )
             out.append(
                 Classification(
-                    "IPC", symbol, is_main=i == 0, version=version_date(c.findtext("ipc-version-indicator/date")),
+                    "IPC",
+                    symbol,
+                    is_main=i == 0,
+                    version=version_date(c.findtext("ipc-version-indicator/date")),
                     sequence=i,
                 )
             )
@@ -259,8 +262,11 @@ def _classifications(bib: etree._Element, pub: Publication) -> None:
                 )
                 out.append(
                     Classification(
-                        "CPC", symbol, is_main=is_main and seq == 0,
-                        version=version_date(c.findtext("cpc-version-indicator/date")), sequence=seq,
+                        "CPC",
+                        symbol,
+                        is_main=is_main and seq == 0,
+                        version=version_date(c.findtext("cpc-version-indicator/date")),
+                        sequence=seq,
                     )
                 )
                 seq += 1
@@ -297,29 +303,35 @@ def _priorities(bib: etree._Element, pub: Publication) -> None:
         pub.priorities.append(Priority(country, number, ymd(pc.findtext("date")), sequence=i))
 
 
-def _address(addressbook: etree._Element) -> tuple[str | None, str | None]:
-    addr = addressbook.find("address")
-    if addr is None:
-        return None, None
-    country = country_code(addr.findtext("country"))
-    parts = [clean(addr.findtext(t)) for t in ("city", "state")]
-    text = ", ".join(p for p in parts if p)
-    return country, text or None
+_BOOK_FIELDS = {"orgname", "first-name", "last-name", "middle-name", "address"}
+_ADDRESS_FIELDS = ("city", "state", "country")
 
 
 def _party_from(el: etree._Element, role: str, seq: int) -> Party | None:
     book = el.find("addressbook")
     if book is None:
         book = el
-    org = clean(book.findtext("orgname"))
+    fields: dict[str, str] = {}
+    address_el = None
+    for ch in book:
+        tag = ch.tag
+        if tag == "address":
+            address_el = ch
+        elif tag in _BOOK_FIELDS and ch.text:
+            fields[tag] = ch.text
+    org = clean(fields.get("orgname"))
     if org:
         name, person = org, False
     else:
-        name = person_name(book.findtext("first-name"), book.findtext("last-name"))
+        name = person_name(fields.get("first-name"), fields.get("last-name"))
         person = True
     if not name:
         return None
-    country, address = _address(book)
+    country = address = None
+    if address_el is not None:
+        parts: dict[str, str] = {ch.tag: ch.text for ch in address_el if ch.tag in _ADDRESS_FIELDS and ch.text}
+        country = country_code(parts.get("country"))
+        address = ", ".join(p for p in (clean(parts.get("city")), clean(parts.get("state"))) if p) or None
     if country is None:
         country = country_code(el.findtext("residence/country"))
     return make_party(role, name, person=person, country=country, address=address, sequence=seq)  # type: ignore[arg-type]
@@ -367,44 +379,66 @@ def _parties(bib: etree._Element, pub: Publication) -> None:
                 out.append(party)
 
 
+_CITATION_TAGS = ("patcit", "nplcit", "country", "doc-number", "kind", "date", "category")
+
+
 def _citations(bib: etree._Element, pub: Publication) -> None:
     refs = bib.find("us-references-cited")
     if refs is None:
         refs = bib.find("references-cited")
     if refs is None:
         return
+    # One pass over the reference list (much cheaper than a find() per field): a patcit/nplcit starts a
+    # citation, the document-id fields fill it (first value wins, so the country of a later
+    # classification-national does not), and the category that follows the citation completes it.
     out = pub.citations
-    for i, c in enumerate(refs, start=1):
-        if not isinstance(c.tag, str):
+    current: list | None = None  # [is_npl, country, number, kind, date, category, text, num]
+    items: list[list] = []
+    for el in refs.iter(_CITATION_TAGS):
+        tag = el.tag
+        if tag == "patcit":
+            current = [False, None, None, None, None, None, None, el.get("num")]
+            items.append(current)
+        elif tag == "nplcit":
+            current = [True, None, None, None, None, None, text_of(el), el.get("num")]
+            items.append(current)
+        elif current is None:
             continue
-        category = clean(c.findtext("category")) or None
-        origin = origin_of(category)
-        patcit = c.find("patcit")
-        if patcit is not None:
-            country, number, kind, date = _doc_id(patcit.find("document-id"))
-            raw = " ".join(p for p in (country, number, kind) if p)
-            seq_attr = patcit.get("num") or ""
+        elif tag == "category":
+            current[5] = el.text
+        elif current[0]:
+            continue
+        elif tag == "country":
+            if current[1] is None:
+                current[1] = el.text
+        elif tag == "doc-number":
+            if current[2] is None:
+                current[2] = el.text
+        elif tag == "kind":
+            if current[3] is None:
+                current[3] = el.text
+        elif tag == "date" and current[4] is None:
+            current[4] = el.text
+    for i, (is_npl, country, number, kind, date, category, text, num) in enumerate(items, start=1):
+        category = clean(category) or None
+        seq = int(num) if num and num.isdigit() else i
+        if is_npl:
             out.append(
-                Citation(
-                    is_npl=False,
-                    cited_number=pub_number(country, number, kind),
-                    cited_number_raw=raw or None,
-                    category=category,
-                    origin=origin,  # type: ignore[arg-type]
-                    cited_date=ymd(date),
-                    sequence=int(seq_attr) if seq_attr.isdigit() else i,
-                )
+                Citation(True, npl_text=text or None, category=category, origin=origin_of(category), sequence=seq)
             )
             continue
-        npl = c.find("nplcit")
-        if npl is not None:
-            seq_attr = npl.get("num") or ""
-            out.append(
-                Citation(
-                    is_npl=True,
-                    npl_text=text_of(npl) or None,
-                    category=category,
-                    origin=origin,  # type: ignore[arg-type]
-                    sequence=int(seq_attr) if seq_attr.isdigit() else i,
-                )
+        country = (country or "").strip()
+        number = (number or "").strip()
+        kind = (kind or "").strip()
+        raw = " ".join(p for p in (country, number, kind) if p)
+        out.append(
+            Citation(
+                False,
+                cited_number=pub_number(country, number, kind),
+                cited_number_raw=raw or None,
+                category=category,
+                origin=origin_of(category),  # type: ignore[arg-type]
+                cited_date=ymd(date),
+                sequence=seq,
             )
+        )
