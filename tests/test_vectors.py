@@ -181,8 +181,8 @@ def test_resume_after_interrupt(corpus: Corpus, memo: Memo, clean_run) -> None:
     stats = embed_corpus(corpus, memo, chunk_size=16, batch_size=8)
     # The two committed chunks are not embedded again; everything else is, once.
     assert stats.embedded == N_REAL - 32 and stats.unchanged == 32
-    assert max(memo.calls.values()) == 1
-    assert len(set(first) | set(memo.calls)) == N_REAL
+    assert sum(memo.calls.values()) == N_REAL - 32
+    assert sum(first.values()) == 40  # 32 committed + 8 embedded but not committed when it stopped
     store = VectorStore.for_corpus(corpus, memo)
     _assert_same_vectors(store, clean_run[1])
     ledger = duckdb.connect(str(store.path / vmod.LEDGER_FILE), read_only=True)
@@ -340,9 +340,8 @@ def test_hnsw_recall_at_10(big_store) -> None:
         hits += len(exact & {n for n, _ in graph})
         assert [s for _, s in graph] == sorted((s for _, s in graph), reverse=True)
     recall = hits / (10 * len(queries))
-    print(
-        f"recall@10={recall:.3f} graph={t_graph / len(queries) * 1e3:.2f} ms exact={t_exact / len(queries) * 1e3:.2f} ms"
-    )
+    per = 1e3 / len(queries)
+    print(f"recall@10={recall:.3f} graph={t_graph * per:.2f} ms exact={t_exact * per:.2f} ms per query")
     assert recall >= 0.95
 
 

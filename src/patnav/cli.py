@@ -56,6 +56,7 @@ def ingest(
         str | None, typer.Option("--format", help=_("Reader to use for every file (default: sniffed)."))
     ] = None,
     corpus: CorpusOpt = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help=_("List every file."))] = False,
 ) -> None:
     """Load patent data files into the corpus (idempotent: loading the same files again changes nothing)."""
     from patnav.corpus.loader import load_paths
@@ -86,33 +87,25 @@ def ingest(
             report = load_paths(store, paths, format=format, progress=progress)
         except UnknownFormatError as exc:
             raise _fail(str(exc)) from None
-    _print_load_report(report)
+    _print_load_report(report, verbose=verbose)
     store.close()
 
 
-def _print_load_report(report: Any) -> None:
-    table = Table(title=_("Load report"), show_lines=False)
-    for col in (
-        _("source"),
-        _("reader"),
-        _("read"),
-        _("new"),
-        _("updated"),
-        _("unchanged"),
-        _("quarantined"),
-        _("status"),
-    ):
-        table.add_column(col, overflow="fold")
+def _print_load_report(report: Any, *, verbose: bool = False) -> None:
+    by_reader: dict[str, list[Any]] = {}
     for s in report.loaded:
+        by_reader.setdefault(s.reader, []).append(s)
+    table = Table(title=_("Load report"))
+    for col in (_("reader"), _("files"), _("read"), _("new"), _("updated"), _("unchanged"), _("quarantined")):
+        table.add_column(col, justify="left" if col == _("reader") else "right")
+    for name, items in sorted(by_reader.items()):
         table.add_row(
-            _short(s.source),
-            s.reader,
-            str(s.read),
-            str(s.counts.new),
-            str(s.counts.updated),
-            str(s.counts.unchanged),
-            str(s.counts.quarantined),
-            _(s.status),
+            name,
+            str(len(items)),
+            *(
+                f"{sum(x.read if f == 'read' else getattr(x.counts, f) for x in items):,}"
+                for f in ("read", "new", "updated", "unchanged", "quarantined")
+            ),
         )
     console.print(table)
     read, totals = report.totals()
@@ -121,10 +114,24 @@ def _print_load_report(report: Any) -> None:
             read=read, new=totals.new, updated=totals.updated, unchanged=totals.unchanged, q=totals.quarantined
         )
     )
+    troubled = [s for s in report.loaded if s.status != "complete" or (verbose and s.counts.quarantined)]
+    for s in troubled:
+        console.print(f"  [yellow]{_(s.status)}[/yellow] {s.source}: {s.message or ''}")
     if report.skipped:
-        console.print(_("{n} files not loaded (no reader recognises them):").format(n=len(report.skipped)))
+        groups: dict[str, int] = {}
         for s in report.skipped:
-            console.print(f"  · {_short(s.source)} — {s.message}")
+            groups[_skip_group(s.source)] = groups.get(_skip_group(s.source), 0) + 1
+        console.print(_("{n} files not loaded (no reader recognises them):").format(n=len(report.skipped)))
+        for i, (group, n) in enumerate(sorted(groups.items())):
+            if i == 12 and not verbose:
+                console.print("  · " + _("… and {n} more places").format(n=len(groups) - 12))
+                break
+            console.print(f"  · {group}" + (f" ({n})" if n > 1 else ""))
+
+
+def _skip_group(name: str) -> str:
+    """Files skipped inside one archive are reported as the archive."""
+    return name.split("!", 1)[0]
 
 
 def _short(name: str, width: int = 70) -> str:

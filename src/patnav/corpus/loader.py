@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from patnav.corpus.store import Corpus, Positioned, Provenance, WriteCounts
-from patnav.ingest.base import Reader, Rejected, Source
+from patnav.ingest.base import NotRecognisedError, Reader, Rejected, Source
 from patnav.ingest.registry import get_reader, sniff
 from patnav.ingest.sources import iter_sources
 
@@ -133,6 +133,9 @@ def load_source(
             if len(batch) >= batch_size or len(rejected) >= batch_size:
                 flush()
     except Exception as exc:  # the source broke off: keep what was read, quarantine the break
+        if isinstance(exc, NotRecognisedError) and position == 0:
+            corpus.end_load(load_id, status="not-recognised", read=0, counts=rep.counts, message=str(exc))
+            return SourceReport(source.name, None, status="skipped", message=str(exc))
         rep.status = "partial"
         rep.message = f"{type(exc).__name__}: {exc}"
         rejected.append(

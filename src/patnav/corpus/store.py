@@ -170,7 +170,7 @@ class Corpus:
             elif isinstance(rec, Transaction):
                 row, patents = transaction_rows(rec)
                 keyed["transactions"].append(prov.stamp(row, item.position))
-                tx_patents[rec.transaction_id] = [prov.stamp(p, item.position) for p in patents]
+                tx_patents.setdefault(rec.transaction_id, []).extend(prov.stamp(p, item.position) for p in patents)
         counts = WriteCounts()
         with self.transaction():
             if pubs:
@@ -339,31 +339,51 @@ class Corpus:
     def _upsert_keyed(
         self, table: str, rows: list[dict[str, Any]], children: dict[str, list[dict[str, Any]]] | None
     ) -> WriteCounts:
+        """Upsert records keyed by natural keys; two versions of one record are merged, never flip-flopped.
+
+        The same transaction often arrives from two responses (XML and JSON, overlapping pages) with
+        different parts filled: the merge keeps every non-empty field (the newer wins where both have
+        one) and the union of the patents, so loading either source again changes nothing.
+        """
         counts = WriteCounts()
         key_cols = KEYED_TABLES[table]
-        dedup: dict[tuple[Any, ...], dict[str, Any]] = {tuple(r[c] for c in key_cols): r for r in rows}
-        stage = pa.Table.from_pylist(list(dedup.values()), schema=TABLES[table])
+        kids = children if children is not None else {}
+        incoming: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for r in rows:
+            k = tuple(r[c] for c in key_cols)
+            if k in incoming:
+                r = self._merge_keyed(table, incoming[k], r, kids)
+            incoming[k] = r
+        stage = pa.Table.from_pylist(list(incoming.values()), schema=TABLES[table])
         self.con.register("stage", stage)
         on = " AND ".join(f"t.{c} IS NOT DISTINCT FROM s.{c}" for c in key_cols)
         existing = {
-            tuple(r[:-1]): r[-1]
-            for r in self.con.execute(
-                f"SELECT {', '.join('t.' + c for c in key_cols)}, t.record_hash FROM {table} t JOIN stage s ON {on}"
-            ).fetchall()
+            tuple(r[c] for c in key_cols): r for r in self._dicts(f"SELECT t.* FROM {table} t JOIN stage s ON {on}")
         }
+        if table == "transactions" and existing:
+            for p in self._dicts(
+                "SELECT transaction_id, publication_number, application_number FROM transaction_patents"
+                " WHERE transaction_id IN (SELECT transaction_id FROM stage)"
+            ):
+                kids.setdefault("_old:" + p["transaction_id"], []).append(p)
         write: list[dict[str, Any]] = []
         replace: list[dict[str, Any]] = []
-        for key, row in dedup.items():
-            old_hash = existing.get(key)
-            if old_hash is None:
+        for key, row in incoming.items():
+            old = existing.get(key)
+            if old is None:
                 counts.new += 1
                 write.append(row)
-            elif old_hash == row["record_hash"]:
+                continue
+            if old["record_hash"] == row["record_hash"]:
                 counts.unchanged += 1
-            else:
-                counts.updated += 1
-                replace.append(row)
-                write.append(row)
+                continue
+            merged = self._merge_keyed(table, old, row, kids)
+            if merged["record_hash"] == old["record_hash"]:
+                counts.unchanged += 1
+                continue
+            counts.updated += 1
+            replace.append(merged)
+            write.append(merged)
         if replace:
             gone = pa.Table.from_pylist(replace, schema=TABLES[table])
             self.con.register("gone", gone)
@@ -373,9 +393,40 @@ class Corpus:
                     "DELETE FROM transaction_patents WHERE transaction_id IN (SELECT transaction_id FROM gone)"
                 )
         self._insert(table, write)
-        if table == "transactions" and children is not None:
-            self._insert("transaction_patents", [p for r in write for p in children.get(r["transaction_id"], [])])
+        if table == "transactions":
+            self._insert("transaction_patents", [p for r in write for p in kids.get(r["transaction_id"], [])])
         return counts
+
+    @staticmethod
+    def _merge_keyed(
+        table: str, old: dict[str, Any], new: dict[str, Any], kids: dict[str, list[dict[str, Any]]]
+    ) -> dict[str, Any]:
+        merged = dict(old)
+        for k, v in new.items():
+            if k in _BOOKKEEPING:
+                continue
+            if not _empty(v):
+                merged[k] = v
+        for k in ("source_file", "source_position", "reader", "reader_version", "loaded_at"):
+            merged[k] = new.get(k, old.get(k))
+        content = {k: merged[k] for k in sorted(merged) if k not in _BOOKKEEPING}
+        if table != "transactions":
+            merged["record_hash"] = content_hash({"merged": content})
+            return merged
+        tid = merged["transaction_id"]
+        union: dict[tuple[Any, Any], dict[str, Any]] = {}
+        for p in kids.get("_old:" + tid, []) + kids.get(tid, []):
+            union.setdefault((p["publication_number"], p["application_number"]), p)
+        patents = [union[k] for k in sorted(union, key=lambda t: (t[0] or "", t[1] or ""))]
+        stamp = {k: merged[k] for k in ("source_file", "source_position", "reader", "reader_version", "loaded_at")}
+        kids[tid] = [{**p, **stamp} for p in patents]
+        kids["_old:" + tid] = []
+        plain = [
+            {"transaction_id": tid, "publication_number": a, "application_number": b}
+            for a, b in sorted(union, key=lambda t: (t[0] or "", t[1] or ""))
+        ]
+        merged["record_hash"] = content_hash({"merged": content, "p": plain})
+        return merged
 
     def _insert(self, table: str, rows: list[dict[str, Any]]) -> None:
         if not rows:

@@ -33,6 +33,14 @@ class SourceError(Exception):
     """The source as a whole cannot be read (not one record): truncated archive, unknown encoding, …"""
 
 
+class NotRecognisedError(SourceError):
+    """On a closer look the source is not this reader's format (e.g. an XLSX whose header fits no mapping).
+
+    Raised before any record is yielded; the loader then reports the file as not loaded, with this
+    message, instead of quarantining it.
+    """
+
+
 @dataclass(slots=True)
 class Source:
     """A named byte stream: a file on disk or a member of an archive (``archive.zip!member.xml``)."""

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from patnav.ingest.base import Rejected, Source, SourceError
+from patnav.ingest.base import NotRecognisedError, Rejected, Source, SourceError
 
 __all__ = [
     "SAMPLE_BYTES",
@@ -308,7 +308,7 @@ def _iter_csv(
                 header = [c.lstrip("\ufeff").strip() for c in cells]
                 continue
             if seen >= max_preamble:
-                raise SourceError(f"{name}: no header row recognised in the first {max_preamble} rows")
+                raise NotRecognisedError(f"{name}: no header row recognised in the first {max_preamble} rows")
             continue
         row_no += 1
         first_line, last_line = record[0][0], record[-1][0]
@@ -334,7 +334,7 @@ def _iter_csv(
             continue
         yield TableRow(row=row_no, line=first_line, end_line=last_line, header=header, values=cells)
     if header is None:
-        raise SourceError(f"{name}: empty file, or no header row found")
+        raise NotRecognisedError(f"{name}: empty file, or no header row found")
 
 
 def _cell_text(value: object) -> str:
@@ -388,7 +388,9 @@ def _iter_xlsx(
                     if is_header is None or is_header(cells):
                         header = [c.lstrip("\ufeff").strip() for c in cells]
                     elif sheet_row >= max_preamble:
-                        raise SourceError(f"{source.name}: no header row recognised in the first {max_preamble} rows")
+                        raise NotRecognisedError(
+                            f"{source.name}: no header row recognised in the first {max_preamble} rows"
+                        )
                     continue
                 row_no += 1
                 if len(cells) > len(header):
@@ -401,7 +403,7 @@ def _iter_xlsx(
                 cells += [""] * (len(header) - len(cells))
                 yield TableRow(row_no, sheet_row, sheet_row, header, cells, sheet=ws.title)
             if header is None:
-                raise SourceError(f"{source.name}: empty workbook, or no header row found")
+                raise NotRecognisedError(f"{source.name}: empty workbook, or no header row found")
         finally:
             wb.close()
     finally:

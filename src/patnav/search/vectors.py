@@ -367,9 +367,18 @@ class _Ledger:
         self.con.unregister("moved")
 
     def write_snapshot(self) -> None:
-        table = self.con.execute(
+        cols = self.con.execute(
             'SELECT publication_number, record_hash, key, shard, "row" FROM vectors ORDER BY key'
-        ).fetch_arrow_table()
+        ).fetchnumpy()
+        table = pa.table(
+            {
+                "publication_number": pa.array(cols["publication_number"], pa.string()),
+                "record_hash": pa.array(cols["record_hash"], pa.string()),
+                "key": pa.array(cols["key"], pa.int64()),
+                "shard": pa.array(cols["shard"], pa.int32()),
+                "row": pa.array(cols["row"], pa.int32()),
+            }
+        )
         _atomic_write_bytes(self.path / SNAPSHOT_FILE, lambda fh: pq.write_table(table, fh, compression="zstd"))
 
 
