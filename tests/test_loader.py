@@ -53,7 +53,9 @@ def test_real_data_loads_without_quarantine(loaded: tuple[Path, object]) -> None
         pubs = corpus.table_counts()["publications"]
     assert rows == []
     assert all(s.status == "complete" for s in report.loaded), [  # type: ignore[attr-defined]
-        (s.source, s.message) for s in report.loaded if s.status != "complete"  # type: ignore[attr-defined]
+        (s.source, s.message)
+        for s in report.loaded
+        if s.status != "complete"  # type: ignore[attr-defined]
     ]
     # 425 USPTO grants/applications + 6,186 PatentsView + 2,358 Google rows (overlapping) + EP + OPS …
     assert pubs > 8_000
@@ -70,9 +72,10 @@ def test_loading_again_changes_nothing(loaded: tuple[Path, object], shared_data:
         _, totals = report.totals()
         assert (totals.new, totals.updated) == (0, 0)
         assert corpus.table_counts() == before
-        assert hashes == corpus.con.execute(
-            "SELECT publication_number, record_hash FROM publications ORDER BY 1"
-        ).fetchall()
+        assert (
+            hashes
+            == corpus.con.execute("SELECT publication_number, record_hash FROM publications ORDER BY 1").fetchall()
+        )
 
 
 def test_children_always_belong_to_a_publication(loaded: tuple[Path, object]) -> None:

@@ -6,8 +6,7 @@ Layout of ``<corpus>/search/vectors/<model-name>/``::
     manifest.duckdb   the writer's ledger: (publication_number, record_hash, text_hash, key, shard, row)
     manifest.parquet  the readers' snapshot of that ledger, replaced atomically at the end of each run
     shards/NNNNNNNN.npy   float32 (rows, dim), L2-normalised; written once, never changed
-    index.usearch     HNSW graph (usearch, inner product) over the snapshot's keys
-    index.keys.npy    the keys that graph holds (to update it incrementally)
+    index.usearch     HNSW graph (usearch, inner product) over the snapshot's keys, patched incrementally
 
 One folder per model, so vectors of two models are never mixed; when the same model comes in another version,
 its old vectors are thrown away on open (they live in another space too).
@@ -29,6 +28,7 @@ import json
 import os
 import re
 import shutil
+import threading
 import time
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
@@ -51,7 +51,6 @@ META_FILE = "meta.json"
 LEDGER_FILE = "manifest.duckdb"
 SNAPSHOT_FILE = "manifest.parquet"
 INDEX_FILE = "index.usearch"
-INDEX_KEYS_FILE = "index.keys.npy"
 SHARDS_DIR = "shards"
 
 #: Publications embedded (and committed) together; a crash loses at most this much work.
@@ -519,6 +518,7 @@ class VectorStore:
         self.dim = meta.dim
         self._index: Any = None
         self._index_keys: np.ndarray | None = None
+        self._index_lock = threading.Lock()
         self._load()
 
     @classmethod
@@ -575,15 +575,19 @@ class VectorStore:
         Rebuilt from scratch when missing, unreadable, or when most of it would be removed. With ``save``
         the graph is written back (temp file, then renamed). Returns the number of vectors in it.
         """
-        if self._index is not None:
+        with self._index_lock:
+            if self._index is None:
+                self._build_index(save)
             return len(self._index_keys)  # type: ignore[arg-type]
+
+    def _build_index(self, save: bool) -> None:
         index = self._new_index()
         have = np.empty(0, np.uint64)
-        ipath, kpath = self.path / INDEX_FILE, self.path / INDEX_KEYS_FILE
-        if ipath.exists() and kpath.exists():
+        ipath = self.path / INDEX_FILE
+        if ipath.exists():
             try:
                 index.load(str(ipath))
-                have = np.load(kpath).astype(np.uint64)
+                have = np.sort(np.asarray(index.keys, dtype=np.uint64))  # the graph lists the keys it holds
                 if index.ndim != self.dim:
                     raise ValueError("index of another dimension")
             except Exception:
@@ -604,8 +608,6 @@ class VectorStore:
             tmp = ipath.with_name(f".{ipath.name}.{os.getpid()}.tmp")
             index.save(str(tmp))
             os.replace(tmp, ipath)
-            _atomic_write_bytes(kpath, lambda fh: np.save(fh, self._index_keys, allow_pickle=False))
-        return len(self._index_keys)
 
     # -- search ------------------------------------------------------------------------------------------------
 
