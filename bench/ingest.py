@@ -86,8 +86,12 @@ def patnav_load(path: str, corpus: str) -> dict[str, float]:
     with Corpus(corpus) as store:
         report = load_paths(store, [path], format="uspto-xml")
     read, counts = report.totals()
-    return {"docs": counts.new + counts.updated + counts.unchanged, "read": read, "seconds": time.perf_counter() - start,
-            "quarantined": counts.quarantined}
+    return {
+        "docs": counts.new + counts.updated + counts.unchanged,
+        "read": read,
+        "seconds": time.perf_counter() - start,
+        "quarantined": counts.quarantined,
+    }
 
 
 def _child(mode: str, path: str, corpus: str) -> None:
@@ -120,8 +124,10 @@ def main() -> None:
         path = work / "ipg-scaled.xml"
         n, originals = build_file(path, args.docs)
         size_mb = path.stat().st_size / 1e6
-        print(f"input: {n:,} grant documents ({size_mb:,.0f} MB), resampled from {originals} real USPTO grants "
-              "with new publication numbers")
+        print(
+            f"input: {n:,} grant documents ({size_mb:,.0f} MB), resampled from {originals} real USPTO grants "
+            "with new publication numbers"
+        )
         rows: dict[str, list[dict[str, float]]] = {"bare": [], "patnav": []}
         for i in range(args.repeat):
             for mode in ("bare", "patnav"):
