@@ -357,6 +357,227 @@ def _query_numbers(store: Any, query: str) -> list[str]:
         raise _fail(str(exc)) from None
 
 
+# -- search ------------------------------------------------------------------------------------------------
+
+index_app = typer.Typer(help=_("Build and inspect the search indexes (full text and vectors)."), no_args_is_help=True)
+app.add_typer(index_app, name="index")
+
+ModelOpt = Annotated[str, typer.Option("--model", help=_("Embedding model: e5 (multilingual, default) or minilm."))]
+
+
+def _bar() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
+    )
+
+
+def _build_indexes(corpus: Path | None, *, text: bool, vectors: bool, model: str) -> None:
+    from patnav.search.text_index import TextIndex
+
+    store = _open_corpus(corpus, read_only=True)
+    try:
+        if text:
+            index = TextIndex.for_corpus(store)
+            with _bar() as bar:
+                task = bar.add_task(_("full-text index"), total=None)
+
+                def tprogress(done: int, total: int) -> None:
+                    bar.update(task, completed=done, total=total)
+
+                stats = index.update_from_corpus(store, progress=tprogress)
+            console.print(
+                _(
+                    "full-text index: {added} added, {replaced} replaced, {deleted} deleted, {unchanged} unchanged "
+                    "({rate:,.0f} documents/s)"
+                ).format(
+                    added=stats.added,
+                    replaced=stats.replaced,
+                    deleted=stats.deleted,
+                    unchanged=stats.unchanged,
+                    rate=stats.docs_per_second,
+                )
+            )
+        if vectors:
+            from patnav.search.embedder import get_embedder
+            from patnav.search.vectors import embed_corpus
+
+            embedder = get_embedder(model)
+            with _bar() as bar:
+                task = bar.add_task(_("embedding ({model})").format(model=embedder.name), total=None)
+
+                def vprogress(done: int, total: int) -> None:
+                    bar.update(task, completed=done, total=total)
+
+                vstats = embed_corpus(store, embedder, progress=vprogress)
+            console.print(
+                _("vectors ({model}): {embedded} embedded, {unchanged} unchanged, {removed} removed").format(
+                    model=embedder.name,
+                    embedded=vstats.embedded,
+                    unchanged=vstats.unchanged,
+                    removed=vstats.removed,
+                )
+            )
+    finally:
+        store.close()
+
+
+@index_app.command("build")
+def index_build(
+    text: Annotated[bool, typer.Option("--text/--no-text", help=_("Build the full-text index."))] = True,
+    vectors: Annotated[bool, typer.Option("--vectors/--no-vectors", help=_("Embed title and abstract."))] = True,
+    model: ModelOpt = "e5",
+    corpus: CorpusOpt = None,
+) -> None:
+    """Bring the indexes up to date with the corpus (incremental: only what changed is redone)."""
+    _build_indexes(corpus, text=text, vectors=vectors, model=model)
+
+
+@index_app.command("update")
+def index_update(
+    text: Annotated[bool, typer.Option("--text/--no-text", help=_("Update the full-text index."))] = True,
+    vectors: Annotated[bool, typer.Option("--vectors/--no-vectors", help=_("Update the vectors."))] = True,
+    model: ModelOpt = "e5",
+    corpus: CorpusOpt = None,
+) -> None:
+    """The same as build: both are incremental; a rebuild is never needed for correctness."""
+    _build_indexes(corpus, text=text, vectors=vectors, model=model)
+
+
+@index_app.command("status")
+def index_status(model: ModelOpt = "e5", corpus: CorpusOpt = None) -> None:
+    """How the indexes compare with the corpus: indexed, missing, stale, embedded."""
+    from patnav.search.embedder import get_embedder
+    from patnav.search.text_index import IndexMissingError, TextIndex
+    from patnav.search.vectors import VectorStore, store_path
+
+    store = _open_corpus(corpus, read_only=True)
+    try:
+        table = Table(title=_("Search indexes"))
+        for col in (_("index"), _("in corpus"), _("indexed"), _("missing"), _("stale"), _("state")):
+            table.add_column(col, justify="right")
+        try:
+            st = TextIndex.for_corpus(store).status(store)
+            table.add_row(
+                _("full text"),
+                f"{st.in_corpus:,}",
+                f"{st.indexed:,}",
+                f"{st.missing:,}",
+                f"{st.stale:,}",
+                _("up to date") if st.up_to_date else _("needs `patnav index update`"),
+            )
+        except IndexMissingError:
+            table.add_row(_("full text"), "", "", "", "", _("not built"))
+        with_text = store.con.execute(
+            "SELECT count(*) FROM publications WHERE coalesce(title, '') <> '' OR coalesce(abstract, '') <> ''"
+        ).fetchone()[0]  # type: ignore[index]
+        name = get_embedder(model).name
+        if (store_path(store.path, name) / "meta.json").exists():
+            n = len(VectorStore.for_corpus(store, get_embedder(model)))
+            table.add_row(
+                f"{_('vectors')} {name}",
+                f"{with_text:,}",
+                f"{n:,}",
+                f"{max(with_text - n, 0):,}",
+                "",
+                _("up to date") if n >= with_text else _("embedding in progress or needed"),
+            )
+        else:
+            table.add_row(f"{_('vectors')} {name}", f"{with_text:,}", "0", f"{with_text:,}", "", _("not built"))
+        console.print(table)
+    finally:
+        store.close()
+
+
+@app.command("search")
+def search_cmd(
+    query: Annotated[
+        str | None, typer.Argument(help=_("Query, e.g. 'ti:(neural network) AND pd:[2005 TO 2012]'."))
+    ] = None,
+    semantic: Annotated[str | None, typer.Option("--semantic", "-s", help=_("Free text searched by meaning."))] = None,
+    mode: Annotated[str, typer.Option("--mode", help=_("auto, lexical, semantic or hybrid."))] = "auto",
+    limit: Annotated[int, typer.Option("--limit", "-n", help=_("Results to show."))] = 20,
+    family: Annotated[bool, typer.Option("--family", help=_("Collapse results by family."))] = False,
+    as_json: Annotated[bool, typer.Option("--json", help=_("Print results as JSON."))] = False,
+    model: ModelOpt = "e5",
+    corpus: CorpusOpt = None,
+) -> None:
+    """Search the corpus by query language, by meaning, or both (hybrid)."""
+    from patnav.search.api import Searcher, SearchError
+
+    if mode not in ("auto", "lexical", "semantic", "hybrid"):
+        raise _fail(_("unknown mode {mode!r}").format(mode=mode))
+    try:
+        with Searcher(_corpus_path(corpus), model=model) as s:
+            res = s.search(query, semantic=semantic, mode=mode, limit=limit, collapse_family=family)  # type: ignore[arg-type]
+    except SearchError as exc:
+        raise _fail(str(exc)) from None
+    _print_results(res, as_json=as_json)
+
+
+@app.command("similar")
+def similar_cmd(
+    number: Annotated[str | None, typer.Argument(help=_("A publication in the corpus, e.g. US7197497B2."))] = None,
+    text_file: Annotated[Path | None, typer.Option("--text-file", help=_("Find patents near this text."))] = None,
+    before_priority: Annotated[
+        bool, typer.Option("--before-priority", help=_("Prior art: only what was published before its priority date."))
+    ] = False,
+    query: Annotated[str | None, typer.Option("--filter", "-f", help=_("Restrict with the query language."))] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", help=_("Results to show."))] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help=_("Print results as JSON."))] = False,
+    model: ModelOpt = "e5",
+    corpus: CorpusOpt = None,
+) -> None:
+    """Nearest patents to a patent (prior-art mode) or to an idea's text (R&D starting points), with why."""
+    from patnav.search.api import Searcher, SearchError
+
+    if (number is None) == (text_file is None):
+        raise _fail(_("give a publication number or --text-file, not both"))
+    text = None
+    if text_file is not None:
+        if not text_file.exists():
+            raise _fail(_("{path}: no such file or folder").format(path=text_file))
+        text = text_file.read_text(encoding="utf-8")
+    try:
+        with Searcher(_corpus_path(corpus), model=model) as s:
+            res = s.similar(number, text=text, before_priority=before_priority, query=query, limit=limit)
+    except SearchError as exc:
+        raise _fail(str(exc)) from None
+    _print_results(res, as_json=as_json)
+
+
+def _print_results(res: Any, *, as_json: bool) -> None:
+    import dataclasses
+    import re
+
+    if as_json:
+        sys.stdout.write(json.dumps(dataclasses.asdict(res), default=str, ensure_ascii=False, indent=2) + "\n")
+        return
+    for note in res.notes:
+        err.print(f"[yellow]{_('note')}:[/yellow] {note}")
+    head = _("{mode} · {n} shown").format(mode=_(res.mode), n=len(res.hits))
+    if res.total is not None:
+        head += " · " + _("{total} matches").format(total=res.total)
+    head += f" · {res.took_ms:.0f} ms"
+    table = Table(title=head, show_lines=True)
+    for col in ("#", _("publication"), _("title"), _("applicant"), _("date"), _("score"), _("why")):
+        table.add_column(col, overflow="fold")
+    for i, h in enumerate(res.hits, 1):
+        snippet = re.sub(r"</?mark>", "", h.snippet or h.title or "")
+        table.add_row(
+            str(i),
+            h.publication_number,
+            _cell(snippet),
+            _cell(h.applicant),
+            str(h.date or ""),
+            f"{h.score:.3f}",
+            "; ".join(h.why),
+        )
+    console.print(table)
+    for name, counts in (res.facets or {}).items():
+        if counts:
+            console.print(f"[bold]{_(name)}[/bold]: " + ", ".join(f"{c.value} ({c.count})" for c in counts[:8]))
+
+
 def main() -> None:  # pragma: no cover - console entry
     app()
 

@@ -191,7 +191,7 @@ def _build_schema() -> tantivy.Schema:
     sb.add_text_field("cc", tokenizer_name="raw", index_option="basic", fast=True)
     sb.add_text_field("f_pa", tokenizer_name="raw", index_option="basic", fast=True)
     sb.add_text_field("f_ipc", tokenizer_name="raw", index_option="basic", fast=True)
-    for name in (*DATE_FIELDS, "year"):
+    for name in (*sorted(DATE_FIELDS), "year"):
         sb.add_integer_field(name, indexed=True, fast=True)
     sb.add_bytes_field("display", stored=True, indexed=False)
     return sb.build()
@@ -797,6 +797,23 @@ class TextIndex:
         if mtime is None or meta.get("corpus_mtime") is None:
             return None
         return mtime > meta["corpus_mtime"]
+
+    def matching_numbers(self, query: Query | str, *, limit: int | None = None) -> list[str]:
+        """Publication numbers of every match (up to ``limit``), in score order: the filter set for vectors."""
+        ast = parse_query(query) if isinstance(query, str) else query
+        index = self._open(create=False)
+        index.reload()
+        searcher = index.searcher()
+        compiled = compile_query(ast, self._schema)
+        total = searcher.search(compiled, limit=1, count=True).count
+        n = total if limit is None else min(total, limit)
+        if n <= 0:
+            return []
+        addrs = [a for _, a in searcher.search(compiled, limit=n).hits]
+        try:
+            return [str(v) for v in searcher.fast_field_values("publication_number", addrs)]
+        except Exception:  # older tantivy-py: read the stored field instead
+            return [searcher.doc(a)["publication_number"][0] for a in addrs]
 
     def search(
         self,
