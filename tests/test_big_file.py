@@ -49,5 +49,6 @@ def test_two_gigabyte_csv_loads_with_bounded_memory(shared_data: Path, tmp_path:
     )
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["read"] == i
+    assert result["q"] == 0
     assert result["new"] == len(real) and result["unchanged"] == i - len(real)
     assert result["rss_mb"] < 1024, result

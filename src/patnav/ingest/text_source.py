@@ -37,6 +37,8 @@ __all__ = [
 
 #: How much of a file encoding detection looks at.
 SAMPLE_BYTES = 1 << 20
+#: The longest cell accepted (full-text exports carry whole descriptions); longer ones reject their row.
+MAX_FIELD_CHARS = 16 * 1024 * 1024
 
 #: Legacy encodings accepted from charset-normalizer, grouped into the codec that decodes the whole family
 #: (GB18030 is a superset of GBK and GB2312, cp932 of Shift_JIS, Big5-HKSCS of Big5).
@@ -271,6 +273,7 @@ def _iter_csv(
     max_preamble: int,
 ) -> Iterator[TableRow | Rejected]:
     feed = _LineFeed(iter(text))
+    csv.field_size_limit(MAX_FIELD_CHARS)
     reader = csv.reader(feed, delimiter=delimiter, quotechar='"', doublequote=True, strict=False)
     header: list[str] | None = None
     seen = 0
