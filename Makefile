@@ -29,6 +29,19 @@ demo: env system-deps
 	$(BIN)/patnav ingest "$(DATA)" --corpus "$(CORPUS)"
 	$(BIN)/patnav corpus stats --by country --corpus "$(CORPUS)"
 	$(BIN)/patnav corpus stats --by source --corpus "$(CORPUS)"
+	@echo "== full-text index"
+	$(BIN)/patnav index build --no-vectors --corpus "$(CORPUS)"
+	@echo "== embedding title+abstract in the background (multilingual e5; slow on 2 cores)"
+	@mkdir -p "$(CORPUS)"
+	@nohup $(BIN)/patnav index build --no-text --corpus "$(CORPUS)" > "$(CORPUS)/embedding.log" 2>&1 &
+	@sleep 5; $(BIN)/patnav index status --corpus "$(CORPUS)" || true
+	@echo "== a sample search"
+	$(BIN)/patnav search 'ti:(neural network) AND pa:"International Business Machines" AND pd:[2005 TO 2012]' --corpus "$(CORPUS)" -n 5
+	@echo
+	@echo "Ready. Try:  $(BIN)/patnav search 'pa:华为 OR ipc:G06N3' --corpus $(CORPUS)"
+	@echo "             $(BIN)/patnav corpus show US7395251B2 --corpus $(CORPUS)"
+	@echo "             $(BIN)/patnav index status --corpus $(CORPUS)   (embedding progress; log: $(CORPUS)/embedding.log)"
+	@echo "             $(BIN)/patnav search --semantic '一种基于循环神经网络的交通流预测方法' --corpus $(CORPUS)   (once embedded)"
 
 test: env
 	$(BIN)/pytest -q
@@ -39,6 +52,8 @@ lint: env
 
 bench: env
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/search_quality.py
+	$(BIN)/python bench/search_speed.py --docs 100000
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache

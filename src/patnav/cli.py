@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -371,6 +372,19 @@ def _bar() -> Progress:
     )
 
 
+PROGRESS_FILE = "progress.json"
+
+
+def _write_progress(path: Path, done: int, total: int, started: float, state: str) -> None:
+    """A small progress record another process (``patnav index status``, the web UI) can read while embedding."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(
+        json.dumps({"done": done, "total": total, "started": started, "updated": time.time(), "state": state})
+    )
+    tmp.replace(path)
+
+
 def _build_indexes(corpus: Path | None, *, text: bool, vectors: bool, model: str) -> None:
     from patnav.search.text_index import TextIndex
 
@@ -399,16 +413,21 @@ def _build_indexes(corpus: Path | None, *, text: bool, vectors: bool, model: str
             )
         if vectors:
             from patnav.search.embedder import get_embedder
-            from patnav.search.vectors import embed_corpus
+            from patnav.search.vectors import embed_corpus, store_path
 
             embedder = get_embedder(model)
             with _bar() as bar:
                 task = bar.add_task(_("embedding ({model})").format(model=embedder.name), total=None)
 
+                progress_file = store_path(store.path, embedder.name) / PROGRESS_FILE
+                started = time.time()
+
                 def vprogress(done: int, total: int) -> None:
                     bar.update(task, completed=done, total=total)
+                    _write_progress(progress_file, done, total, started, "running")
 
                 vstats = embed_corpus(store, embedder, progress=vprogress)
+                _write_progress(progress_file, vstats.embedded, vstats.embedded, started, "done")
             console.print(
                 _("vectors ({model}): {embedded} embedded, {unchanged} unchanged, {removed} removed").format(
                     model=embedder.name,
@@ -471,6 +490,17 @@ def index_status(model: ModelOpt = "e5", corpus: CorpusOpt = None) -> None:
             "SELECT count(*) FROM publications WHERE coalesce(title, '') <> '' OR coalesce(abstract, '') <> ''"
         ).fetchone()[0]  # type: ignore[index]
         name = get_embedder(model).name
+        progress_path = store_path(store.path, name) / PROGRESS_FILE
+        if progress_path.exists():
+            prog = json.loads(progress_path.read_text())
+            if prog.get("state") == "running":
+                rate = prog["done"] / max(prog["updated"] - prog["started"], 1e-9)
+                eta = (prog["total"] - prog["done"]) / rate if rate > 0 else float("nan")
+                console.print(
+                    _("embedding in progress: {done:,} of {total:,} ({rate:.1f}/s, about {eta:.0f} min left)").format(
+                        done=prog["done"], total=prog["total"], rate=rate, eta=eta / 60
+                    )
+                )
         if (store_path(store.path, name) / "meta.json").exists():
             n = len(VectorStore.for_corpus(store, get_embedder(model)))
             table.add_row(
