@@ -50,7 +50,9 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-@app.command()
+@app.command(
+    help=_("Load patent data files into the corpus (idempotent: loading the same files again changes nothing).")
+)
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help=_("Files or folders; .gz, .zip and .tar are opened."))],
     format: Annotated[
@@ -154,7 +156,7 @@ class EngineName(StrEnum):
     spark = "spark"
 
 
-@corpus_app.command("stats")
+@corpus_app.command("stats", help=_("Counts of what is loaded, overall or grouped."))
 def corpus_stats(
     by: Annotated[StatsBy | None, typer.Option("--by", help=_("Group publications by this field."))] = None,
     top: Annotated[int, typer.Option("--top", help=_("Rows to show."))] = 30,
@@ -175,7 +177,9 @@ def corpus_stats(
     totals = Table(title=_("Corpus {path}").format(path=path))
     totals.add_column(_("table"))
     totals.add_column(_("rows"), justify="right")
-    for key, value in result.totals.items():
+    import dataclasses
+
+    for key, value in dataclasses.asdict(result.totals).items():
         totals.add_row(_(key), f"{value:,}")
     console.print(totals)
     if by is not None:
@@ -186,9 +190,16 @@ def corpus_stats(
         for row in result.rows:
             table.add_row(str(row.key), f"{row.publications:,}", f"{row.share:.1%}")
         console.print(table)
+        console.print(
+            _("{keys} groups in all; {missing} publications without a value").format(
+                keys=result.keys, missing=result.missing
+            )
+        )
 
 
-@corpus_app.command("show")
+@corpus_app.command(
+    "show", help=_("One record with every field, its parties, classes, citations, events, family and provenance.")
+)
 def corpus_show(
     number: Annotated[str, typer.Argument(help=_("Publication number in any common form, e.g. CN105389980B."))],
     as_json: Annotated[bool, typer.Option("--json", help=_("Print the record as JSON."))] = False,
@@ -280,7 +291,7 @@ def _cell(value: Any) -> str:
     return text if len(text) <= 200 else text[:199] + "…"
 
 
-@corpus_app.command("quarantine")
+@corpus_app.command("quarantine", help=_("Records that were rejected, with file, position, field and reason."))
 def corpus_quarantine(
     limit: Annotated[int, typer.Option("--limit", help=_("Rows to show."))] = 50,
     corpus: CorpusOpt = None,
@@ -300,7 +311,7 @@ def corpus_quarantine(
     console.print(table)
 
 
-@app.command("formats")
+@app.command("formats", help=_("The readers patnav has, with what each reads."))
 def formats() -> None:
     """The readers patnav has, with what each reads."""
     from patnav.ingest.registry import readers
@@ -319,7 +330,7 @@ class ExportFormat(StrEnum):
     parquet = "parquet"
 
 
-@app.command("export")
+@app.command("export", help=_("Write loaded publications (all, or those a query selects) to CSV, XLSX or Parquet."))
 def export(
     out: Annotated[Path, typer.Option("--out", "-o", help=_("File to write."))],
     format: Annotated[
@@ -440,7 +451,9 @@ def _build_indexes(corpus: Path | None, *, text: bool, vectors: bool, model: str
         store.close()
 
 
-@index_app.command("build")
+@index_app.command(
+    "build", help=_("Bring the indexes up to date with the corpus (incremental: only what changed is redone).")
+)
 def index_build(
     text: Annotated[bool, typer.Option("--text/--no-text", help=_("Build the full-text index."))] = True,
     vectors: Annotated[bool, typer.Option("--vectors/--no-vectors", help=_("Embed title and abstract."))] = True,
@@ -451,7 +464,9 @@ def index_build(
     _build_indexes(corpus, text=text, vectors=vectors, model=model)
 
 
-@index_app.command("update")
+@index_app.command(
+    "update", help=_("The same as build: both are incremental; a rebuild is never needed for correctness.")
+)
 def index_update(
     text: Annotated[bool, typer.Option("--text/--no-text", help=_("Update the full-text index."))] = True,
     vectors: Annotated[bool, typer.Option("--vectors/--no-vectors", help=_("Update the vectors."))] = True,
@@ -462,7 +477,7 @@ def index_update(
     _build_indexes(corpus, text=text, vectors=vectors, model=model)
 
 
-@index_app.command("status")
+@index_app.command("status", help=_("How the indexes compare with the corpus: indexed, missing, stale, embedded."))
 def index_status(model: ModelOpt = "e5", corpus: CorpusOpt = None) -> None:
     """How the indexes compare with the corpus: indexed, missing, stale, embedded."""
     from patnav.search.embedder import get_embedder
@@ -518,7 +533,7 @@ def index_status(model: ModelOpt = "e5", corpus: CorpusOpt = None) -> None:
         store.close()
 
 
-@app.command("search")
+@app.command("search", help=_("Search the corpus by query language, by meaning, or both (hybrid)."))
 def search_cmd(
     query: Annotated[
         str | None, typer.Argument(help=_("Query, e.g. 'ti:(neural network) AND pd:[2005 TO 2012]'."))
@@ -544,7 +559,10 @@ def search_cmd(
     _print_results(res, as_json=as_json)
 
 
-@app.command("similar")
+@app.command(
+    "similar",
+    help=_("Nearest patents to a patent (prior-art mode) or to an idea's text (R&D starting points), with why."),
+)
 def similar_cmd(
     number: Annotated[str | None, typer.Argument(help=_("A publication in the corpus, e.g. US7197497B2."))] = None,
     text_file: Annotated[Path | None, typer.Option("--text-file", help=_("Find patents near this text."))] = None,

@@ -1,0 +1,76 @@
+"""Every user-visible string in the code has a zh-CN and a ja translation, and the CLI speaks them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+
+from patnav.i18n import catalogue, gettext, normalize_lang
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "patnav"
+
+
+def _msgids() -> set[str]:
+    found = set()
+    for _file, _line, message, _comments, _context in extract_from_dir(
+        str(SRC), method_map=[("**.py", "python")], keywords={"_": None, "gettext": None}
+    ):
+        if isinstance(message, str) and message:
+            found.add(message)
+    return found
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "ja"])
+def test_every_visible_string_is_translated(lang: str) -> None:
+    ids = _msgids()
+    assert len(ids) > 50
+    missing = sorted(i for i in ids if i not in catalogue(lang))
+    assert missing == [], f"{len(missing)} strings lack a {lang} translation: {missing[:10]}"
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "ja"])
+def test_placeholders_survive_translation(lang: str) -> None:
+    import re
+
+    field = re.compile(r"\{[^}]*\}")
+    for msgid, text in catalogue(lang).items():
+        assert sorted(field.findall(msgid)) == sorted(field.findall(text)), (lang, msgid, text)
+
+
+def test_language_is_chosen_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert normalize_lang("zh-CN") == normalize_lang("zh_CN.UTF-8") == "zh_CN"
+    assert normalize_lang("ja_JP.UTF-8") == "ja"
+    assert normalize_lang("C") == "en"
+    assert gettext("Load report", "zh_CN") == "加载报告"
+    assert gettext("Load report", "en") == "Load report"
+    monkeypatch.setenv("PATNAV_LANG", "ja")
+    from patnav.i18n import current_lang
+
+    assert current_lang() == "ja"
+
+
+def test_cli_errors_speak_the_users_language(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "patnav.cli", "corpus", "show", "US7197497B2", "--corpus", str(tmp_path / "none")],
+        capture_output=True,
+        text=True,
+        env={"PATNAV_LANG": "zh_CN", "PATH": "/usr/bin:/bin"},
+    )
+    assert out.returncode == 2
+    assert "错误" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_cli_help_in_japanese() -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PATNAV_LANG": "ja", "COLUMNS": "200"}
+    out = subprocess.run([sys.executable, "-m", "patnav.cli", "--help"], capture_output=True, text=True, env=env)
+    assert out.returncode == 0
+    assert "産業特許ナビゲーション" in out.stdout
