@@ -1,0 +1,662 @@
+"""Search speed at 1,000,000 documents: patnav's text index, vectors and hybrid search against raw baselines.
+
+THE CORPUS IS RESAMPLED REAL DATA. The real title+abstract records of ../shared/data (PatentsView 6,186, plus the
+USPTO/EPO full-text documents that have an abstract) are repeated round-robin under new publication numbers
+until there are --docs of them (default 1,000,000); their parties and classifications come along. The corpus is
+written straight into DuckDB tables of the corpus schema (not timed: creating the corpus is not indexing).
+
+THE VECTORS ARE RESAMPLED TOO. --embed-sources real source records (default 1,000) are embedded once with MiniLM
+(cached in bench/out/search_speed/); the vector of document i is the vector of embedded source (i mod that
+number) plus Gaussian noise (sigma --noise per dimension, default 0.02), re-normalised. They are written in
+patnav's vector-store layout and the HNSW graph is built by ``VectorStore.ensure_index`` (patnav's own
+settings: usearch, inner product, M=16, ef_add=128, ef_search=96).
+
+Measured, in the same run:
+  indexing   patnav ``TextIndex.update_from_corpus`` vs raw tantivy-py (title + abstract, en_stem tokenizer,
+             pd and cc fields) over the same rows read from the same DuckDB table; documents/s and ratio;
+  BM25       200 queries of 2-3 words taken from real titles, each with a filter (pd:[2005 TO 2015] or
+             cc:US, alternating): patnav ``TextIndex.search`` (facets off; facets on) vs raw tantivy
+             (``index.parse_query`` + ``searcher.search``); p50/p99. Target: patnav p50 <= 1.3 x raw, <= 10 ms;
+  vectors    ``VectorStore.search`` top-10 vs exact brute force (numpy ``X @ q`` + argpartition) over all
+             vectors: p50/p99, recall@10. Target: recall@10 >= 0.95 at >= 20 x the brute-force speed;
+  hybrid     ``patnav.search.api.Searcher.search(mode="hybrid")`` p50/p99 (query embedding reported apart);
+  build      text index + HNSW build time (target <= 10 min; embedding reported apart);
+  memory     peak RSS of the query phase, run in its own process (target <= 4 GB).
+Prints medians and ratios; scratch data in bench/out/search_speed/ (git-ignored), kept for --reuse.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import random
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+OUT = ROOT / "bench" / "out" / "search_speed"
+SOURCE_SETS = ("patentsview", "uspto-grant-xml", "uspto-formats", "ep-publication-xml")
+MODEL = "minilm"
+_STOP = {
+    "with", "from", "that", "this", "their", "which", "method", "methods", "system", "systems", "apparatus",
+    "device", "devices", "using", "based", "thereof", "same", "having", "used", "into", "for", "and", "the",
+}  # fmt: skip
+
+sys.path.insert(0, str(ROOT / "src"))
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def pct(xs: list[float], q: float) -> float:
+    return float(np.percentile(np.asarray(xs) * 1000, q)) if xs else float("nan")
+
+
+def rss_mb(field: str = "VmRSS") -> float:
+    """Resident memory now (VmRSS) or this process image's peak (VmHWM: unlike ru_maxrss, not inherited
+    from the parent across fork + exec)."""
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+class PeakRSS:
+    """Peak resident memory over a stretch of time, sampled every 20 ms (plus VmHWM of the process)."""
+
+    def __init__(self) -> None:
+        self.peak = 0.0
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, rss_mb())
+            self._stop.wait(0.02)
+
+    def __enter__(self) -> PeakRSS:
+        self.peak = rss_mb()
+        self._t.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._t.join()
+        self.peak = max(self.peak, rss_mb())
+
+
+# ----------------------------------------------------------------------------------------------- the corpus
+
+
+def source_corpus() -> Path:
+    """The real records, loaded once by patnav's loaders (cached)."""
+    from patnav.corpus.loader import load_paths
+    from patnav.corpus.store import Corpus
+
+    path = OUT / "source-corpus"
+    if (path / "bench-ready").exists():
+        return path
+    shutil.rmtree(path, ignore_errors=True)
+    c = Corpus(path)
+    try:
+        load_paths(c, [DATA / s for s in SOURCE_SETS], export=False)
+    finally:
+        c.close()
+    (path / "bench-ready").write_text("ok")
+    return path
+
+
+def build_big_corpus(path: Path, n_docs: int) -> dict[str, Any]:
+    """``n_docs`` publications resampled from the real ones with abstracts, written with SQL (not timed)."""
+    from patnav.corpus.store import Corpus
+
+    src = source_corpus()
+    info_file = path / "bench-corpus.json"
+    if info_file.exists():
+        info = json.loads(info_file.read_text())
+        if info.get("docs") == n_docs:
+            return info
+    shutil.rmtree(path, ignore_errors=True)
+    started = time.perf_counter()
+    c = Corpus(path)
+    con = c.con
+    try:
+        con.execute(f"ATTACH '{src / 'corpus.duckdb'}' AS src (READ_ONLY)")
+        con.execute(
+            """CREATE TEMP TABLE s AS SELECT row_number() OVER (ORDER BY publication_number) - 1 AS k, *
+               FROM src.publications WHERE trim(coalesce(abstract, '')) <> ''"""
+        )
+        nsrc = con.execute("SELECT count(*) FROM s").fetchone()[0]
+        con.execute(
+            f"""CREATE TEMP TABLE m AS SELECT r.range AS i, r.range % {nsrc} AS k,
+                   coalesce(s.country, 'US') || CAST(30000000 + r.range AS VARCHAR) || coalesce(s.kind, 'A')
+                     AS new_number, s.publication_number AS old_number
+                FROM range({n_docs}) r JOIN s ON s.k = r.range % {nsrc}"""
+        )
+        cols = [r[0] for r in con.execute("DESCRIBE publications").fetchall()]
+        sel = []
+        for col in cols:
+            if col == "publication_number":
+                sel.append("m.new_number")
+            elif col == "doc_number":
+                sel.append("CAST(30000000 + m.i AS VARCHAR)")
+            elif col == "record_hash":
+                sel.append("md5(m.new_number)")
+            elif col in ("family_id", "claims", "independent_claims", "description", "application_number"):
+                sel.append("NULL")
+            else:
+                sel.append(f"s.{col}")
+        con.execute(f"INSERT INTO publications SELECT {', '.join(sel)} FROM m JOIN s USING (k)")
+        for table in ("parties", "classifications"):
+            tcols = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
+            tsel = ["m.new_number" if x == "publication_number" else f"t.{x}" for x in tcols]
+            con.execute(
+                f"INSERT INTO {table} SELECT {', '.join(tsel)} FROM m"
+                f" JOIN src.{table} t ON t.publication_number = m.old_number"
+            )
+        counts = con.execute(
+            "SELECT count(*), count(DISTINCT title || abstract), min(publication_date), max(publication_date),"
+            " avg(length(title) + length(abstract)) FROM publications"
+        ).fetchone()
+        con.execute("DETACH src")
+        con.execute("CHECKPOINT")
+    finally:
+        c.close()
+    info = {
+        "docs": int(counts[0]),
+        "sources": int(nsrc),
+        "distinct_texts": int(counts[1]),
+        "dates": [str(counts[2]), str(counts[3])],
+        "avg_chars": float(counts[4]),
+        "seconds": time.perf_counter() - started,
+    }
+    info_file.write_text(json.dumps(info))
+    return info
+
+
+# ----------------------------------------------------------------------------------------------- text side
+
+
+def raw_schema() -> Any:
+    import tantivy
+
+    sb = tantivy.SchemaBuilder()
+    sb.add_text_field("publication_number", stored=True, tokenizer_name="raw")
+    sb.add_text_field("title", tokenizer_name="en_stem")
+    sb.add_text_field("abstract", tokenizer_name="en_stem")
+    sb.add_integer_field("pd", indexed=True, fast=True)
+    sb.add_text_field("cc", tokenizer_name="raw", index_option="basic", fast=True)
+    return sb.build()
+
+
+def build_raw_index(corpus_path: Path, index_path: Path) -> tuple[int, float]:
+    """Raw tantivy-py over the same rows (read from the same DuckDB table, like patnav's update does)."""
+    import duckdb
+    import tantivy
+
+    shutil.rmtree(index_path, ignore_errors=True)
+    index_path.mkdir(parents=True)
+    started = time.perf_counter()
+    con = duckdb.connect(str(corpus_path / "corpus.duckdb"), read_only=True)
+    index = tantivy.Index(raw_schema(), path=str(index_path))
+    writer = index.writer(heap_size=256_000_000, num_threads=0)
+    n = 0
+    try:
+        reader = con.sql(
+            "SELECT publication_number, title, abstract, country, publication_date FROM publications"
+        ).to_arrow_reader(2000)
+        for batch in reader:
+            for number, title, abstract, cc, pd in zip(*(c.to_pylist() for c in batch.columns), strict=True):
+                d = tantivy.Document()
+                d.add_text("publication_number", number)
+                if title:
+                    d.add_text("title", title)
+                if abstract:
+                    d.add_text("abstract", abstract)
+                if pd:
+                    d.add_integer("pd", pd.year * 10000 + pd.month * 100 + pd.day)
+                if cc:
+                    d.add_text("cc", cc)
+                writer.add_document(d)
+                n += 1
+        writer.commit()
+        writer.wait_merging_threads()
+    finally:
+        con.close()
+    return n, time.perf_counter() - started
+
+
+def make_queries(corpus_path: Path, n: int, seed: int) -> list[dict[str, str]]:
+    """2-3 content words from real titles, each with a filter (alternating a date range and a country)."""
+    import duckdb
+
+    con = duckdb.connect(str(source_corpus() / "corpus.duckdb"), read_only=True)
+    try:
+        titles = [t for (t,) in con.execute("SELECT title FROM publications WHERE title IS NOT NULL").fetchall()]
+    finally:
+        con.close()
+    rng = random.Random(seed)
+    out: list[dict[str, str]] = []
+    while len(out) < n:
+        words = [w.lower() for w in re.findall(r"[A-Za-z]{4,}", rng.choice(titles)) if w.lower() not in _STOP]
+        if len(words) < 2:
+            continue
+        k = min(len(words), rng.choice((2, 3)))
+        start = rng.randrange(len(words) - k + 1)
+        ws = words[start : start + k]
+        if len(out) % 2 == 0:
+            patnav_q = " ".join(ws) + " pd:[2005 TO 2015]"
+            raw_q = " ".join(f"+{w}" for w in ws) + " +pd:[20050101 TO 20151231]"
+        else:
+            patnav_q = " ".join(ws) + " cc:US"
+            raw_q = " ".join(f"+{w}" for w in ws) + " +cc:US"
+        out.append({"words": " ".join(ws), "patnav": patnav_q, "raw": raw_q})
+    return out
+
+
+# ----------------------------------------------------------------------------------------------- vectors
+
+
+def source_vectors(n_sources: int, seed: int) -> tuple[list[str], np.ndarray, float]:
+    """MiniLM vectors of ``n_sources`` real title+abstract records (cached); returns (numbers, X, seconds)."""
+    import duckdb
+
+    from patnav.search.embedder import get_embedder
+
+    emb = get_embedder(MODEL)
+    cache = OUT / f"source-vectors-{emb.name}-{emb.version}-{n_sources}-{seed}.npz"
+    if cache.exists():
+        z = np.load(cache)
+        return list(z["numbers"]), z["vectors"], float(z["seconds"])
+    con = duckdb.connect(str(source_corpus() / "corpus.duckdb"), read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT publication_number, title, abstract FROM publications WHERE trim(coalesce(abstract, '')) <> ''"
+            " ORDER BY publication_number"
+        ).fetchall()
+    finally:
+        con.close()
+    rows = random.Random(seed).sample(rows, min(n_sources, len(rows)))
+    texts = ["\n".join(p.strip() for p in (t, a) if p and p.strip()) for _, t, a in rows]
+    started = time.perf_counter()
+    parts = []
+    for i in range(0, len(texts), 256):
+        parts.append(emb.embed(texts[i : i + 256], kind="passage"))
+        log(f"  embedding sources: {min(i + 256, len(texts))}/{len(texts)}")
+    seconds = time.perf_counter() - started
+    vecs = np.concatenate(parts).astype(np.float32)
+    np.savez(cache, numbers=np.array([r[0] for r in rows]), vectors=vecs, seconds=seconds)
+    return [r[0] for r in rows], vecs, seconds
+
+
+def write_vector_store(corpus_path: Path, src: np.ndarray, noise: float, seed: int) -> Path:
+    """Every document's vector (source + noise, re-normalised) in patnav's vector-store layout."""
+    import duckdb
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from patnav.search.embedder import get_embedder
+    from patnav.search.vectors import COMPACT_SHARD_ROWS, META_FILE, SHARDS_DIR, SNAPSHOT_FILE, _Meta, store_path
+
+    emb = get_embedder(MODEL)
+    path = store_path(corpus_path, emb.name)
+    shutil.rmtree(path, ignore_errors=True)
+    (path / SHARDS_DIR).mkdir(parents=True)
+    con = duckdb.connect(str(corpus_path / "corpus.duckdb"), read_only=True)
+    try:
+        numbers, hashes = (
+            con.execute("SELECT publication_number, record_hash FROM publications ORDER BY doc_number")
+            .fetchnumpy()
+            .values()
+        )
+    finally:
+        con.close()
+    n = len(numbers)
+    rng = np.random.default_rng(seed)
+    shard_col = np.empty(n, np.int32)
+    row_col = np.empty(n, np.int32)
+    for shard, start in enumerate(range(0, n, COMPACT_SHARD_ROWS), start=1):
+        idx = np.arange(start, min(start + COMPACT_SHARD_ROWS, n))
+        v = src[idx % len(src)] + rng.normal(0.0, noise, (len(idx), src.shape[1])).astype(np.float32)
+        v /= np.linalg.norm(v, axis=1, keepdims=True)
+        np.save(path / SHARDS_DIR / f"{shard:08d}.npy", v.astype(np.float32), allow_pickle=False)
+        shard_col[idx] = shard
+        row_col[idx] = idx - start
+    table = pa.table(
+        {
+            "publication_number": pa.array(numbers, pa.string()),
+            "record_hash": pa.array(hashes, pa.string()),
+            "key": pa.array(np.arange(1, n + 1), pa.int64()),
+            "shard": pa.array(shard_col),
+            "row": pa.array(row_col),
+        }
+    )
+    pq.write_table(table, path / SNAPSHOT_FILE)
+    meta = _Meta(model=emb.name, version=emb.version, dim=int(emb.dim))
+    (path / META_FILE).write_text(meta.to_json())
+    return path
+
+
+# ----------------------------------------------------------------------------------------------- phases
+
+
+def build_phase(args: argparse.Namespace) -> dict[str, Any]:
+    from patnav.corpus.store import Corpus
+    from patnav.search.text_index import TextIndex
+    from patnav.search.vectors import VectorStore
+
+    corpus_path = OUT / f"corpus-{args.docs}"
+    res: dict[str, Any] = {}
+    log(f"creating the resampled corpus of {args.docs:,} documents (not timed as indexing) …")
+    res["corpus"] = build_big_corpus(corpus_path, args.docs)
+    gc.collect()
+
+    log("indexing: patnav TextIndex.update_from_corpus …")
+    shutil.rmtree(corpus_path / "search" / "text", ignore_errors=True)
+    c = Corpus(corpus_path)
+    try:
+        st = TextIndex.for_corpus(c).update_from_corpus(c)
+    finally:
+        c.close()
+    res["patnav_index"] = {"docs": st.indexed, "seconds": st.seconds}
+    gc.collect()
+    log("indexing: raw tantivy-py …")
+    n, secs = build_raw_index(corpus_path, OUT / f"raw-tantivy-{args.docs}")
+    res["raw_index"] = {"docs": n, "seconds": secs}
+
+    log("vectors: source embeddings …")
+    _, src, embed_s = source_vectors(args.embed_sources, args.seed)
+    res["embedding"] = {"texts": len(src), "seconds": embed_s}
+    t = time.perf_counter()
+    vpath = write_vector_store(corpus_path, src, args.noise, args.seed)
+    res["vector_write_seconds"] = time.perf_counter() - t
+    del src
+    gc.collect()
+    log("vectors: HNSW build (VectorStore.ensure_index) …")
+    t = time.perf_counter()
+    store = VectorStore(vpath)
+    load_s = time.perf_counter() - t
+    t = time.perf_counter()
+    size = store.ensure_index(save=True)
+    res["hnsw"] = {"vectors": size, "seconds": time.perf_counter() - t, "load_seconds": load_s}
+    res["build_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return res
+
+
+def query_phase(args: argparse.Namespace) -> dict[str, Any]:
+    """Run in a fresh process, so its peak RSS is the querying's own."""
+    import tantivy
+
+    from patnav.corpus.store import Corpus
+    from patnav.search.embedder import get_embedder
+    from patnav.search.text_index import TextIndex
+    from patnav.search.vectors import VectorStore, store_path
+
+    corpus_path = OUT / f"corpus-{args.docs}"
+    queries = make_queries(corpus_path, args.queries, args.seed)
+    res: dict[str, Any] = {"queries": len(queries), "rss_start_mb": rss_mb()}
+    peak = PeakRSS()
+    with peak:
+        # -- BM25 --------------------------------------------------------------------------------------
+        raw_index = tantivy.Index.open(str(OUT / f"raw-tantivy-{args.docs}"))
+        raw_index.reload()
+        raw_searcher = raw_index.searcher()
+        corpus = Corpus(corpus_path, create=False, read_only=True)
+        ti_corpus = TextIndex.for_corpus(corpus)  # as the Searcher opens it: staleness checked per query
+        ti_path = TextIndex(corpus_path / "search" / "text")  # no corpus: staleness by file time
+        timings: dict[str, list[float]] = {k: [] for k in ("raw", "patnav", "patnav_facets", "patnav_for_corpus")}
+        totals = {"raw": [], "patnav": []}
+
+        def run_raw(q: dict[str, str]) -> int:
+            parsed = raw_index.parse_query(q["raw"], ["title", "abstract"])
+            r = raw_searcher.search(parsed, 10)
+            return r.count
+
+        for q in queries[:20]:  # warm-up (page cache, lazy loads), not measured
+            run_raw(q)
+            ti_path.search(q["patnav"], limit=10, facets=())
+        for q in queries:
+            t = time.perf_counter()
+            totals["raw"].append(run_raw(q))
+            timings["raw"].append(time.perf_counter() - t)
+            t = time.perf_counter()
+            totals["patnav"].append(ti_path.search(q["patnav"], limit=10, facets=()).total)
+            timings["patnav"].append(time.perf_counter() - t)
+            t = time.perf_counter()
+            ti_path.search(q["patnav"], limit=10)
+            timings["patnav_facets"].append(time.perf_counter() - t)
+            t = time.perf_counter()
+            ti_corpus.search(q["patnav"], limit=10, facets=())
+            timings["patnav_for_corpus"].append(time.perf_counter() - t)
+        res["bm25"] = {k: {"p50": pct(v, 50), "p99": pct(v, 99)} for k, v in timings.items()}
+        res["bm25_matches_median"] = {k: float(statistics.median(v)) for k, v in totals.items()}
+        res["rss_after_bm25_mb"] = rss_mb()
+
+        # -- vectors -------------------------------------------------------------------------------------
+        emb = get_embedder(MODEL)
+        texts = [q["words"] for q in queries]
+        emb.embed(texts[:4], kind="query")
+        embed_times = []
+        qvecs = []
+        for text in texts:
+            t = time.perf_counter()
+            qvecs.append(emb.embed([text], kind="query")[0])
+            embed_times.append(time.perf_counter() - t)
+        res["query_embedding"] = {"p50": pct(embed_times, 50), "p99": pct(embed_times, 99)}
+        t = time.perf_counter()
+        store = VectorStore(store_path(corpus_path, emb.name), model=emb.name, version=emb.version)
+        store.ensure_index()
+        res["vector_open_seconds"] = time.perf_counter() - t
+        X = store.vectors
+        hnsw_t, brute_t, recalls = [], [], []
+        for q in qvecs[:5]:
+            store.search(q, 10)
+        for q in qvecs:
+            t = time.perf_counter()
+            got = [n for n, _ in store.search(q, 10)]
+            hnsw_t.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            scores = X @ q
+            top = np.argpartition(-scores, 9)[:10]
+            brute_t.append(time.perf_counter() - t)
+            truth = {store.numbers[int(i)] for i in top}
+            recalls.append(len(truth & set(got)) / 10)
+        res["vectors"] = {
+            "n": len(store),
+            "hnsw": {"p50": pct(hnsw_t, 50), "p99": pct(hnsw_t, 99)},
+            "brute": {"p50": pct(brute_t, 50), "p99": pct(brute_t, 99)},
+            "recall@10": float(np.mean(recalls)),
+            "recall@10_min": float(np.min(recalls)),
+        }
+        res["rss_after_vectors_mb"] = rss_mb()
+        corpus.close()
+        del store, X
+        gc.collect()
+
+        # -- hybrid ----------------------------------------------------------------------------------------
+        try:
+            from patnav.search.api import Searcher
+        except ImportError:
+            res["hybrid"] = None
+        else:
+            s = Searcher(corpus_path, model=MODEL)
+            try:
+                s.search(queries[0]["patnav"], mode="hybrid", limit=10, facets=())
+                parts: dict[str, list[float]] = {"total": [], "embed": [], "no_embed": []}
+                plain: list[float] = []
+                for q in queries[: args.hybrid_queries]:
+                    t = time.perf_counter()
+                    r = s.search(q["patnav"], mode="hybrid", limit=10, facets=())
+                    total = time.perf_counter() - t
+                    parts["total"].append(total)
+                    parts["embed"].append(r.embed_ms / 1000)
+                    parts["no_embed"].append(total - r.embed_ms / 1000)
+                    t = time.perf_counter()
+                    r = s.search(q["words"], mode="hybrid", limit=10, facets=())
+                    plain.append(time.perf_counter() - t - r.embed_ms / 1000)
+                res["hybrid"] = {k: {"p50": pct(v, 50), "p99": pct(v, 99)} for k, v in parts.items()}
+                res["hybrid"]["unfiltered_no_embed"] = {"p50": pct(plain, 50), "p99": pct(plain, 99)}
+                res["hybrid"]["n"] = len(parts["total"])
+            finally:
+                s.close()
+    res["query_peak_rss_mb"] = peak.peak
+    res["query_maxrss_mb"] = rss_mb("VmHWM")
+    return res
+
+
+# ----------------------------------------------------------------------------------------------- report
+
+
+def report(args: argparse.Namespace, b: dict[str, Any], q: dict[str, Any]) -> None:
+    c = b["corpus"]
+    print(f"patnav search speed at {c['docs']:,} documents (2 cores, shared machine: indicative numbers)")
+    print(
+        f"  RESAMPLED DATA: {c['docs']:,} title+abstract documents = {c['sources']:,} real records with abstracts"
+        f" (PatentsView + USPTO/EPO full text) repeated round-robin under new numbers"
+        f" ({c['distinct_texts']:,} distinct texts; dates {c['dates'][0]}..{c['dates'][1]}; avg {c['avg_chars']:.0f}"
+        f" chars); corpus written by SQL into the corpus schema in {c['seconds']:.0f}s (not part of indexing)"
+    )
+    e = b["embedding"]
+    print(
+        f"  RESAMPLED VECTORS: {e['texts']:,} real records embedded with MiniLM ({e['seconds']:.0f}s, cached); the"
+        f" vector of document i = vector of source (i mod {e['texts']:,}) + N(0, {args.noise}^2) noise per"
+        f" dimension, re-normalised; text and vector sources of a document differ (latency only)"
+    )
+    pi, ri = b["patnav_index"], b["raw_index"]
+    pr, rr = pi["docs"] / pi["seconds"], ri["docs"] / ri["seconds"]
+    print("\nindexing (title + abstract + names etc. for patnav; title + abstract for raw)")
+    print(f"  {'':34s} {'docs':>10s} {'seconds':>9s} {'docs/s':>9s}")
+    print(f"  {'patnav TextIndex.update_from_corpus':34s} {pi['docs']:>10,} {pi['seconds']:>9.1f} {pr:>9,.0f}")
+    print(f"  {'raw tantivy-py (en_stem)':34s} {ri['docs']:>10,} {ri['seconds']:>9.1f} {rr:>9,.0f}")
+    print(f"  ratio patnav / raw: {pr / rr:.2f}")
+
+    bm = q["bm25"]
+    raw50 = bm["raw"]["p50"]
+    print(
+        f"\nBM25 latency, {q['queries']} queries (2-3 title words AND pd:[2005 TO 2015] | cc:US, alternating), top 10"
+    )
+    print(f"  {'':44s} {'p50 ms':>8s} {'p99 ms':>8s} {'p50 / raw':>10s}")
+    labels = {
+        "raw": "raw tantivy (parse_query + search)",
+        "patnav": "patnav TextIndex.search, facets off",
+        "patnav_facets": "patnav TextIndex.search, facets on (4)",
+        "patnav_for_corpus": "patnav TextIndex.for_corpus, facets off",
+    }
+    for k, label in labels.items():
+        print(f"  {label:44s} {bm[k]['p50']:>8.2f} {bm[k]['p99']:>8.2f} {bm[k]['p50'] / raw50:>10.2f}")
+    m = q["bm25_matches_median"]
+    print(f"  median matches: raw {m['raw']:,.0f}, patnav {m['patnav']:,.0f} (patnav searches title+abstract+claims)")
+    ok = bm["patnav"]["p50"] <= 1.3 * raw50 and bm["patnav"]["p50"] <= 10
+    print(f"  target patnav p50 <= 1.3 x raw and <= 10 ms (facets off): {'MET' if ok else 'MISSED'}")
+
+    v = q["vectors"]
+    speed = v["brute"]["p50"] / v["hnsw"]["p50"]
+    print(f"\nvector top-10 over {v['n']:,} vectors (dim 384), {q['queries']} title-word queries")
+    print(f"  {'':44s} {'p50 ms':>8s} {'p99 ms':>8s}")
+    print(f"  {'VectorStore.search (HNSW, patnav settings)':44s} {v['hnsw']['p50']:>8.2f} {v['hnsw']['p99']:>8.2f}")
+    print(f"  {'brute force numpy X @ q + argpartition':44s} {v['brute']['p50']:>8.2f} {v['brute']['p99']:>8.2f}")
+    print(
+        f"  recall@10 vs brute force: {v['recall@10']:.3f} (worst query {v['recall@10_min']:.1f});"
+        f" speed-up {speed:.0f}x"
+    )
+    print(
+        "  target recall@10 >= 0.95 at >= 20x brute force: "
+        + ("MET" if v["recall@10"] >= 0.95 and speed >= 20 else "MISSED")
+    )
+    qe = q["query_embedding"]
+    print(f"  query embedding (MiniLM, one text): p50 {qe['p50']:.1f} ms, p99 {qe['p99']:.1f} ms")
+
+    h = q.get("hybrid")
+    if h:
+        print(f"\nhybrid (patnav.search.api.Searcher, mode=hybrid, facets off), {h['n']} queries")
+        print(f"  {'':44s} {'p50 ms':>8s} {'p99 ms':>8s}")
+        print(f"  {'total, filtered queries':44s} {h['total']['p50']:>8.2f} {h['total']['p99']:>8.2f}")
+        print(f"  {'  of which query embedding':44s} {h['embed']['p50']:>8.2f} {h['embed']['p99']:>8.2f}")
+        print(f"  {'  without embedding':44s} {h['no_embed']['p50']:>8.2f} {h['no_embed']['p99']:>8.2f}")
+        u = h["unfiltered_no_embed"]
+        print(f"  {'same words without filter, w/o embedding':44s} {u['p50']:>8.2f} {u['p99']:>8.2f}")
+    else:
+        print("\nhybrid: patnav.search.api not present")
+
+    hn = b["hnsw"]
+    build = pi["seconds"] + hn["seconds"]
+    print(f"\nbuild of the {c['docs']:,}-document index")
+    print(
+        f"  text index {pi['seconds']:.0f}s + HNSW {hn['seconds']:.0f}s = {build:.0f}s ({build / 60:.1f} min);"
+        f" plus writing vector shards {b['vector_write_seconds']:.0f}s, loading them {hn['load_seconds']:.0f}s;"
+        f" embedding reported apart ({e['seconds']:.0f}s for {e['texts']:,} texts, cached)"
+    )
+    print(f"  target <= 10 min: {'MET' if build <= 600 else 'MISSED'}")
+    print("\nmemory")
+    print(
+        f"  peak RSS while querying (own process, sampled every 20 ms): {q['query_peak_rss_mb']:,.0f} MB"
+        f" (VmHWM {q['query_maxrss_mb']:,.0f} MB); after BM25 {q['rss_after_bm25_mb']:,.0f} MB,"
+        f" after vectors {q['rss_after_vectors_mb']:,.0f} MB"
+    )
+    print(
+        f"  target <= 4 GB: {'MET' if max(q['query_maxrss_mb'], q['query_peak_rss_mb']) <= 4096 else 'MISSED'};"
+        f" build phase peak {b['build_peak_rss_mb']:,.0f} MB"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--docs", type=int, default=1_000_000)
+    ap.add_argument("--queries", type=int, default=200)
+    ap.add_argument("--hybrid-queries", type=int, default=200)
+    ap.add_argument("--embed-sources", type=int, default=1000, help="real records embedded with MiniLM (cached)")
+    ap.add_argument("--noise", type=float, default=0.02, help="sigma of the per-dimension noise on resampled vectors")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--reuse", action="store_true", help="skip the build; query what the last build left")
+    ap.add_argument("--phase", choices=["query"], help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    OUT.mkdir(parents=True, exist_ok=True)
+    if args.phase == "query":
+        print(json.dumps(query_phase(args)))
+        return 0
+    started = time.perf_counter()
+    build_file = OUT / f"build-{args.docs}.json"
+    if args.reuse and build_file.exists():
+        b = json.loads(build_file.read_text())
+    else:
+        b = build_phase(args)
+        build_file.write_text(json.dumps(b))
+    log("querying (own process) …")
+    cmd = [
+        sys.executable,
+        __file__,
+        "--phase",
+        "query",
+        "--docs",
+        str(args.docs),
+        "--queries",
+        str(args.queries),
+        "--hybrid-queries",
+        str(args.hybrid_queries),
+        "--seed",
+        str(args.seed),
+    ]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    q = json.loads(out.stdout.strip().splitlines()[-1])
+    report(args, b, q)
+    print(f"\ntotal wall time {time.perf_counter() - started:.0f}s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
