@@ -610,6 +610,7 @@ class TextIndex:
         self.corpus = corpus
         self._index: tantivy.Index | None = None
         self._schema = _build_schema()
+        self._fingerprint_cache: tuple[float | None, list[int]] | None = None
 
     @classmethod
     def for_corpus(cls, corpus: Corpus) -> TextIndex:
@@ -791,7 +792,11 @@ class TextIndex:
         """True when the corpus changed since the last update (``None`` when that cannot be told)."""
         meta = self._meta()
         if self.corpus is not None:
-            return _fingerprint(self.corpus) != meta.get("corpus_fingerprint")
+            # The fingerprint scans the publications table: compute it once per change of the database file.
+            mtime = _corpus_mtime(Path(self.corpus.path))
+            if self._fingerprint_cache is None or self._fingerprint_cache[0] != mtime:
+                self._fingerprint_cache = (mtime, _fingerprint(self.corpus))
+            return self._fingerprint_cache[1] != meta.get("corpus_fingerprint")
         corpus_dir = self.path.parent.parent
         mtime = _corpus_mtime(corpus_dir)
         if mtime is None or meta.get("corpus_mtime") is None:
