@@ -190,3 +190,42 @@ def test_gzip_and_zip_members_are_read(shared_data: Path, tmp_path: Path) -> Non
         load_paths(c, [zp])
         counts = [x.table_counts()["publications"] for x in (a, b, c)]
     assert counts[0] > 700 and counts == [counts[0]] * 3
+
+
+def test_worker_processes_load_the_same_corpus(shared_data: Path, tmp_path: Path, monkeypatch) -> None:
+    import patnav.corpus.loader as loader
+
+    monkeypatch.setattr(loader, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(loader, "CHUNK_DOCS", 7)
+    files = sorted((shared_data / "uspto-grant-xml").glob("ip*.xml.gz"))
+    tables = ("publications", "parties", "classifications", "priorities", "citations", "publication_sources")
+    seen = {}
+    for workers in (0, 2):
+        with Corpus(tmp_path / f"w{workers}") as corpus:
+            report = load_paths(corpus, files, format="uspto-xml", batch_size=50, workers=workers, export=False)
+            read, totals = report.totals()
+            dump = {}
+            for t in tables:
+                cols = [c for c in corpus.con.table(t).columns if c != "loaded_at"]
+                dump[t] = sorted(map(repr, corpus.con.execute(f"SELECT {', '.join(cols)} FROM {t}").fetchall()))
+            seen[workers] = (read, totals, dump)
+    assert seen[0][0] > 100 and seen[0][1].new == seen[0][0]
+    assert seen[0] == seen[2]
+
+
+def test_worker_processes_keep_what_was_read_before_a_break(shared_data: Path, tmp_path: Path, monkeypatch) -> None:
+    import patnav.corpus.loader as loader
+
+    monkeypatch.setattr(loader, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(loader, "CHUNK_DOCS", 5)
+    whole = (shared_data / "uspto-grant-xml" / "ipg120327.196.xml.gz").read_bytes()
+    cut = tmp_path / "ipg120327.truncated.xml.gz"
+    cut.write_bytes(whole[: len(whole) // 2])
+    results = []
+    for workers in (0, 2):
+        with Corpus(tmp_path / f"c{workers}") as corpus:
+            (src,) = load_paths(corpus, [cut], workers=workers, export=False).loaded
+            q = corpus.con.execute("SELECT position, reason FROM quarantine").fetchall()
+            results.append((src.status, src.read, corpus.table_counts()["publications"], q))
+    assert results[0][0] == "partial"
+    assert results[0] == results[1]

@@ -6,18 +6,41 @@ before the break and records the break in quarantine. Loading the same sources a
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Callable, Iterable
+import os
+import queue
+import subprocess
+import sys
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from patnav.corpus.store import Corpus, Positioned, Provenance, WriteCounts
-from patnav.ingest.base import NotRecognisedError, Reader, Rejected, Source
+import pyarrow as pa
+
+from patnav.corpus.rows import publication_rows
+from patnav.corpus.store import Corpus, Positioned, PreparedPublications, Provenance, WriteCounts
+from patnav.ingest.base import NotRecognisedError, Reader, Rejected, Source, SourceError
 from patnav.ingest.registry import get_reader, sniff
 from patnav.ingest.sources import iter_sources
+from patnav.model.records import Publication
 
-BATCH_SIZE = 1000
+BATCH_SIZE = 2000
+#: A batch is also written once its text reaches this many characters, so long full texts keep memory bounded.
+BATCH_CHARS = 32 << 20
 RAW_EXCERPT = 2000
+
+#: Worker processes that parse a big source (documents split between them; the main process only writes).
+#: ``PATNAV_INGEST_WORKERS`` overrides it; 0 reads every source in the main process.
+WORKERS_ENV = "PATNAV_INGEST_WORKERS"
+#: Sources smaller than this (bytes as stored) are read in-process: starting workers would cost more.
+PARALLEL_MIN_BYTES = 16 << 20
+#: Documents per task sent to a worker, and tasks queued per worker (bounds the memory in flight).
+CHUNK_DOCS = 200
+TASKS_PER_WORKER = 3
 
 
 @dataclass(slots=True)
@@ -67,8 +90,13 @@ def load_paths(
     batch_size: int = BATCH_SIZE,
     progress: Progress | None = None,
     export: bool = True,
+    workers: int | None = None,
 ) -> LoadReport:
-    """Load every source under ``paths`` into ``corpus``; ``format`` forces one reader for all of them."""
+    """Load every source under ``paths`` into ``corpus``; ``format`` forces one reader for all of them.
+
+    ``workers``: processes that parse a big source in parallel (None: one per core but one, at most two, or
+    ``$PATNAV_INGEST_WORKERS``; 0: none).
+    """
     report = LoadReport()
     forced = get_reader(format) if format else None
     for source in iter_sources(list(paths)):
@@ -87,10 +115,34 @@ def load_paths(
                 SourceReport(source.name, None, status="skipped", message="no reader recognises this file")
             )
             continue
-        report.sources.append(load_source(corpus, source, reader, batch_size=batch_size, progress=progress))
+        report.sources.append(
+            load_source(corpus, source, reader, batch_size=batch_size, progress=progress, workers=workers)
+        )
     if export:
         corpus.export_parquet()
     return report
+
+
+def default_workers() -> int:
+    env = os.environ.get(WORKERS_ENV, "").strip()
+    if env:
+        return max(0, int(env))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return min(cores - 1, 2)  # one core stays with the writer (this process)
+
+
+def _parallel_workers(source: Source, reader: Reader, workers: int | None) -> int:
+    n = default_workers() if workers is None else workers
+    if n <= 0 or not (hasattr(reader, "documents") and hasattr(reader, "read_document")):
+        return 0
+    try:  # a worker finds the reader by name: only registered readers can be read there
+        if type(get_reader(reader.name)) is not type(reader):
+            return 0
+    except Exception:
+        return 0
+    if source.size is not None and source.size < PARALLEL_MIN_BYTES:
+        return 0
+    return n
 
 
 def load_source(
@@ -100,38 +152,74 @@ def load_source(
     *,
     batch_size: int = BATCH_SIZE,
     progress: Progress | None = None,
+    workers: int | None = None,
 ) -> SourceReport:
-    """Stream one source through ``reader`` into the corpus."""
+    """Stream one source through ``reader`` into the corpus.
+
+    A big source whose reader can hand out its raw documents (``documents``/``read_document``) is parsed by
+    worker processes, a few chunks of documents ahead of the writer; the records come back in source order,
+    so positions, rejections, batches and counts are the same as when it is read in this process.
+    """
     started = dt.datetime.now(dt.UTC)
     prov = Provenance(source.name, reader.name, reader.version, started)
     rep = SourceReport(source.name, reader.name)
     load_id = corpus.begin_load(source.name, reader.name, reader.version, started)
     corpus.clear_quarantine(source.name)
     batch: list[Positioned] = []
+    prepared: list[PreparedPublications] = []
+    n_prepared = 0
+    batch_chars = 0
     rejected: list[dict[str, str | None]] = []
 
     def flush() -> None:
-        if batch:
-            rep.counts.add(corpus.write_batch(batch, prov))
+        nonlocal n_prepared, batch_chars
+        batch_chars = 0
+        if batch or prepared:
+            rep.counts.add(corpus.write_batch(batch, prov, prepared))
             batch.clear()
+            prepared.clear()
+            n_prepared = 0
         if rejected:
             rep.counts.quarantined += corpus.quarantine(list(rejected), prov)
             rejected.clear()
         if progress:
             progress(source.name, rep.read, False)
 
+    def take(item: Any) -> None:
+        nonlocal batch_chars
+        if isinstance(item, Rejected):
+            raw = item.raw[:RAW_EXCERPT] if item.raw else None
+            rejected.append({"position": item.position, "field": item.field, "reason": item.reason, "raw": raw})
+        else:
+            batch.append(Positioned(item, f"record {position}", reader.rank))
+            batch_chars += _text_size(item)
+
     position = 0
+    n_workers = _parallel_workers(source, reader, workers)
     try:
-        for item in reader.read(source):
-            position += 1
-            rep.read += 1
-            if isinstance(item, Rejected):
-                raw = item.raw[:RAW_EXCERPT] if item.raw else None
-                rejected.append({"position": item.position, "field": item.field, "reason": item.reason, "raw": raw})
-            else:
-                batch.append(Positioned(item, f"record {position}", reader.rank))
-            if len(batch) >= batch_size or len(rejected) >= batch_size:
-                flush()
+        if n_workers:
+            for entries, prep in _read_in_workers(reader, source, prov, n_workers):
+                positions: list[str] = []
+                for entry in entries:
+                    position += 1
+                    rep.read += 1
+                    if entry is None:  # the next publication of ``prep``
+                        positions.append(f"record {position}")
+                    else:
+                        take(entry)
+                if prep is not None:
+                    prepared.append(prep.with_positions(pa.array(positions, pa.string())))
+                    n_prepared += len(prep)
+                    batch_chars += sum(t.nbytes for t in prep.tables.values())
+                if n_prepared + len(batch) >= batch_size or len(rejected) >= batch_size or batch_chars >= BATCH_CHARS:
+                    flush()
+        else:
+            for item in reader.read(source):
+                position += 1
+                rep.read += 1
+                take(item)
+                if len(batch) >= batch_size or len(rejected) >= batch_size or batch_chars >= BATCH_CHARS:
+                    flush()
     except Exception as exc:  # the source broke off: keep what was read, quarantine the break
         if isinstance(exc, NotRecognisedError) and position == 0:
             corpus.end_load(load_id, status="not-recognised", read=0, counts=rep.counts, message=str(exc))
@@ -151,3 +239,201 @@ def load_source(
     if progress:
         progress(source.name, rep.read, True)
     return rep
+
+
+# -- worker processes ----------------------------------------------------------------------------------------
+
+#: What a worker sends back for one chunk: the items in order (None stands for the next publication of the
+#: prepared tables, which are built in the worker), the prepared publications, and the exception that stopped
+#: the chunk early (a reader bug; the items before it are kept, as when reading in-process).
+_ChunkResult = tuple[list[Any], PreparedPublications | None, BaseException | None]
+
+
+def _read_chunk(reader: Any, docs: list[tuple[int, int, bytes]], prov: Provenance, rank: int) -> _ChunkResult:
+    entries: list[Any] = []
+    rows = []
+    error: BaseException | None = None
+    try:
+        for doc in docs:
+            item = reader.read_document(doc)
+            if item is None:
+                continue
+            if isinstance(item, Publication):
+                rows.append(publication_rows(item, rank))
+                entries.append(None)
+            else:
+                entries.append(item)
+    except Exception as exc:
+        error = exc
+    prep = PreparedPublications.build(rows, prov, pa.nulls(len(rows), pa.string())) if rows else None
+    return entries, prep, error
+
+
+def _worker_main() -> None:
+    """A worker process (``python -c``): reads tasks on stdin, answers on stdout; ends with its parent.
+
+    A task is ``(reader name, provenance, rank, raw documents)``; the answer is the chunk's result.
+    """
+    from multiprocessing.connection import Connection
+
+    tasks_in = Connection(os.dup(0), writable=False)
+    results_out = Connection(os.dup(1), readable=False)
+    os.dup2(2, 1)  # anything printed goes to stderr, never into the result stream
+    readers: dict[str, Any] = {}
+    tasks: queue.SimpleQueue[Any] = queue.SimpleQueue()
+
+    def receive() -> None:  # keeps the task pipe drained, so the parent never blocks sending
+        try:
+            while True:
+                task = tasks_in.recv()
+                tasks.put(task)
+                if task is None:
+                    return
+        except (EOFError, OSError):  # the parent is gone
+            tasks.put(None)
+
+    threading.Thread(target=receive, daemon=True).start()
+    while True:
+        task = tasks.get()
+        if task is None:
+            return
+        name, prov, rank, docs = task
+        reader = readers.get(name) or readers.setdefault(name, get_reader(name))
+        result = _read_chunk(reader, docs, prov, rank)
+        try:
+            results_out.send(result)
+        except (BrokenPipeError, ConnectionResetError):  # the parent is gone
+            return
+        except Exception:  # pickling failed (before anything was sent): an exception that cannot travel
+            entries, prep, error = result
+            results_out.send((entries, prep, SourceError(f"{type(error).__name__}: {error}")))
+
+
+def _widen_pipe(fd: int, size: int = 1 << 20) -> None:
+    """Ask for a 1 MB pipe buffer (Linux): fewer, larger reads and writes of the megabyte-sized messages."""
+    import fcntl
+
+    with contextlib.suppress(OSError, AttributeError):
+        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), size)
+
+
+class _Worker:
+    """A fresh interpreter running :func:`_worker_main` (not a fork of this process, whose database threads a
+    fork would copy mid-state, and not multiprocessing's spawn, which re-runs the caller's main script)."""
+
+    def __init__(self) -> None:
+        from multiprocessing.connection import Connection
+
+        import patnav
+
+        env = dict(os.environ)
+        root = str(Path(patnav.__file__).resolve().parents[1])
+        env["PYTHONPATH"] = os.pathsep.join([root, *sys.path[1:], env.get("PYTHONPATH", "")])
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", "from patnav.corpus.loader import _worker_main; _worker_main()"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+        )
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        for fh in (self.proc.stdin, self.proc.stdout):
+            _widen_pipe(fh.fileno())
+        self.tasks = Connection(os.dup(self.proc.stdin.fileno()), readable=False)
+        self.results = Connection(os.dup(self.proc.stdout.fileno()), writable=False)
+        self.proc.stdin.close()
+        self.proc.stdout.close()
+        # results are drained as soon as they come, so the worker goes on while this process writes
+        self._received: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        threading.Thread(target=self._receive, daemon=True).start()
+
+    def _receive(self) -> None:
+        try:
+            while True:
+                self._received.put(self.results.recv())
+        except (EOFError, OSError):
+            self._received.put(None)
+
+    def send(self, task: Any) -> None:
+        self.tasks.send(task)
+
+    def recv(self) -> _ChunkResult:
+        result = self._received.get()
+        if result is None:
+            code = self.proc.poll()
+            raise SourceError(f"a reader process ended unexpectedly (exit code {code})")
+        return result  # type: ignore[no-any-return]
+
+    def stop(self, *, now: bool) -> None:
+        if not now:
+            with contextlib.suppress(OSError):
+                self.tasks.send(None)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout=10)
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.tasks.close()
+        self.results.close()
+
+
+def _read_in_workers(
+    reader: Reader, source: Source, prov: Provenance, n_workers: int
+) -> Iterator[tuple[list[Any], PreparedPublications | None]]:
+    """Chunks of ``source`` read by ``n_workers`` processes, yielded in source order.
+
+    This process cuts the documents (cheap) and deals them out round-robin, keeping a bounded number of
+    chunks in flight. A break in the source is raised after every chunk read before it has been yielded.
+    """
+    workers = [_Worker() for _ in range(n_workers)]
+    docs = reader.documents(source)  # type: ignore[attr-defined]
+    inflight: deque[_Worker] = deque()
+    broke: BaseException | None = None
+    dealt = 0
+    finished = False
+
+    def deal() -> bool:
+        nonlocal broke, dealt
+        if broke is not None:
+            return False
+        chunk: list[tuple[int, int, bytes]] = []
+        try:
+            for doc in docs:
+                chunk.append(doc)
+                if len(chunk) >= CHUNK_DOCS:
+                    break
+        except Exception as exc:
+            broke = exc
+        if not chunk:
+            return False
+        w = workers[dealt % n_workers]
+        dealt += 1
+        w.send((reader.name, prov, reader.rank, chunk))
+        inflight.append(w)
+        return True
+
+    try:
+        while len(inflight) < TASKS_PER_WORKER * n_workers and deal():
+            pass
+        while inflight:
+            entries, prep, error = inflight.popleft().recv()
+            while len(inflight) < TASKS_PER_WORKER * n_workers and deal():
+                pass
+            yield entries, prep
+            if error is not None:
+                raise error
+        if broke is not None:
+            raise broke
+        finished = True
+    finally:
+        for w in workers:
+            w.stop(now=not finished)
+
+
+def _text_size(record: Any) -> int:
+    """Roughly how many characters of text a record holds (what dominates a batch's memory)."""
+    if not isinstance(record, Publication):
+        return 200
+    size = len(record.description or "")
+    size += sum(len(t.text) for t in record.titles) + sum(len(t.text) for t in record.abstracts)
+    size += sum(len(c.text) for c in record.claims)
+    return size + 100 * (len(record.parties) + len(record.citations) + len(record.classifications))

@@ -76,25 +76,39 @@ class UsptoXmlReader:
         return 0.0
 
     def read(self, source: Source) -> Iterator[ReadItem]:
+        for doc in self.documents(source):
+            item = self.read_document(doc)
+            if item is not None:
+                yield item
+
+    # The two halves of read(), for loaders that parse the documents of one file in several processes:
+    # documents() only cuts the stream (cheap), read_document() does the work and needs nothing but its
+    # argument (picklable bytes and numbers).
+
+    def documents(self, source: Source) -> Iterator[tuple[int, int, bytes]]:
+        """The raw documents of ``source``: ``(index, first line, bytes)``, in order."""
         with source.open() as fh:
-            for index, line, data in split_documents(fh):
-                m = _DOCTYPE_RE.search(data, 0, 1024)
-                if m and m.group(1) not in (b"us-patent-grant", b"us-patent-application"):
-                    continue  # sequence listing or other non-patent sub-document
-                pos = position(index, line)
-                root = parse(data, pos)
-                if isinstance(root, Rejected):
-                    yield root
-                    continue
-                stage = _ROOTS.get(root.tag)  # type: ignore[arg-type]
-                if stage is None:
-                    continue
-                try:
-                    yield extract(root, stage)
-                except _FieldError as exc:
-                    yield Rejected(pos, exc.reason, exc.field, data[:300].decode("utf-8", "replace"))
-                except (ValueError, TypeError, AttributeError) as exc:
-                    yield Rejected(pos, f"unreadable document: {exc}", None, data[:300].decode("utf-8", "replace"))
+            yield from split_documents(fh)
+
+    def read_document(self, doc: tuple[int, int, bytes]) -> ReadItem | None:
+        """The record (or rejection) of one raw document; None for a sub-document that is not a patent."""
+        index, line, data = doc
+        m = _DOCTYPE_RE.search(data, 0, 1024)
+        if m and m.group(1) not in (b"us-patent-grant", b"us-patent-application"):
+            return None  # sequence listing or other non-patent sub-document
+        pos = position(index, line)
+        root = parse(data, pos)
+        if isinstance(root, Rejected):
+            return root
+        stage = _ROOTS.get(root.tag)  # type: ignore[arg-type]
+        if stage is None:
+            return None
+        try:
+            return extract(root, stage)
+        except _FieldError as exc:
+            return Rejected(pos, exc.reason, exc.field, data[:300].decode("utf-8", "replace"))
+        except (ValueError, TypeError, AttributeError) as exc:
+            return Rejected(pos, f"unreadable document: {exc}", None, data[:300].decode("utf-8", "replace"))
 
 
 class _FieldError(Exception):
