@@ -132,3 +132,33 @@ def test_parquet_mirror_matches_the_database(corpus: Corpus) -> None:
     out = corpus.export_parquet()
     assert pq.read_table(out / "publications.parquet").column("publication_number").to_pylist() == ["US7197497B2"]
     assert pq.read_table(out / "parties.parquet").num_rows == 1
+
+
+@pytest.mark.parametrize("kindless_first", [True, False])
+def test_a_number_without_its_kind_is_the_same_patent(corpus: Corpus, kindless_first: bool) -> None:
+    """PatentsView writes US7197497, Google US7197497B2: one patent, whichever is loaded first."""
+    bare = Publication(
+        "US7197497",
+        "US",
+        "7197497",
+        None,
+        titles=[LocalizedText("en", "Neural network")],
+        abstracts=[LocalizedText("en", "An abstract.")],
+    )
+    kinded = _pub("Neural network", parties=[Party("assignee", "IBM")])
+    first, second = (bare, kinded) if kindless_first else (kinded, bare)
+    corpus.write_batch([Positioned(first, "1", 15 if first is bare else 10)], _prov("first"))
+    corpus.write_batch([Positioned(second, "1", 15 if second is bare else 10)], _prov("second"))
+    rows = corpus.con.execute("SELECT publication_number, kind, abstract FROM publications").fetchall()
+    assert rows == [("US7197497B2", "B2", "An abstract.")]
+    rec = corpus.publication("US7197497B2")
+    assert rec is not None and [p["name"] for p in rec["parties"]] == ["IBM"]
+
+
+def test_an_ambiguous_kindless_number_stays_apart(corpus: Corpus) -> None:
+    """EP A1 and B1 share a serial: a kind-less EP number cannot be told to be either."""
+    for kind in ("A1", "B1"):
+        corpus.write_batch([Positioned(Publication(f"EP1000000{kind}", "EP", "1000000", kind), "1", 20)], _prov())
+    corpus.write_batch([Positioned(Publication("EP1000000", "EP", "1000000", None), "1", 10)], _prov())
+    numbers = [r[0] for r in corpus.con.execute("SELECT publication_number FROM publications ORDER BY 1").fetchall()]
+    assert numbers == ["EP1000000", "EP1000000A1", "EP1000000B1"]

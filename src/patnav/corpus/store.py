@@ -284,6 +284,8 @@ class Corpus:
         pubs: dict[str, tuple[PublicationRows, str | None]] = {}
         keyed: dict[str, list[dict[str, Any]]] = {name: [] for name in KEYED_TABLES}
         tx_patents: dict[str, list[dict[str, Any]]] = {}
+        items = list(items)
+        self._resolve_kindless([i.record for i in items if isinstance(i.record, Publication) and not i.record.kind])
         for item in items:
             rec = item.record
             if isinstance(rec, Publication):
@@ -306,11 +308,70 @@ class Corpus:
         counts = WriteCounts()
         with self.transaction():
             if parts:
-                counts.add(self._write_prepared(PreparedPublications.concat(parts), prov))
+                batch = PreparedPublications.concat(parts)
+                self._adopt_kindless(batch.tables["publications"])
+                counts.add(self._write_prepared(batch, prov))
             for table, rows in keyed.items():
                 if rows:
                     counts.add(self._upsert_keyed(table, rows, tx_patents if table == "transactions" else None))
         return counts
+
+    # A number read without its kind code (PatentsView, assignment records, …) and the same patent read with
+    # it (US7395251 and US7395251B2) are one publication when the kind is unambiguous (one kinded record with
+    # that country and serial; EP A1 and B1 share a serial, so a kind-less EP number stays on its own).
+
+    def _resolve_kindless(self, records: list[Publication]) -> None:
+        """Give a kind-less incoming publication the number of the one stored publication it must be."""
+        if not records:
+            return
+        self.con.register(
+            "kindless",
+            pa.table({"country": [r.country for r in records], "doc_number": [r.doc_number for r in records]}),
+        )
+        found = {
+            (c, d): (n, k)
+            for c, d, n, k in self.con.execute(
+                """SELECT k.country, k.doc_number, min(p.publication_number), min(p.kind)
+                   FROM (SELECT DISTINCT country, doc_number FROM kindless) k
+                   JOIN publications p ON p.country = k.country AND p.doc_number = k.doc_number
+                   WHERE p.kind IS NOT NULL GROUP BY 1, 2 HAVING count(*) = 1"""
+            ).fetchall()
+        }
+        for rec in records:
+            hit = found.get((rec.country, rec.doc_number))
+            if hit:
+                rec.publication_number, rec.kind = hit
+
+    def _adopt_kindless(self, incoming: pa.Table) -> None:
+        """Renumber stored kind-less publications that an incoming kinded record identifies unambiguously."""
+        self.con.register("incoming", incoming.select(["publication_number", "country", "doc_number", "kind"]))
+        renames = self.con.execute(
+            """WITH inc AS (SELECT DISTINCT country, doc_number, publication_number FROM incoming
+                            WHERE kind IS NOT NULL),
+                    cand AS (SELECT p.publication_number AS old, i.publication_number AS new, p.country, p.doc_number
+                             FROM publications p JOIN inc i ON p.country = i.country AND p.doc_number = i.doc_number
+                             WHERE p.kind IS NULL)
+               SELECT old, min(new) FROM cand c
+               WHERE NOT EXISTS (SELECT 1 FROM publications q WHERE q.country = c.country
+                                 AND q.doc_number = c.doc_number AND q.kind IS NOT NULL
+                                 AND q.publication_number <> c.new)
+               GROUP BY old HAVING count(DISTINCT new) = 1"""
+        ).fetchall()
+        if not renames:
+            return
+        self.con.register("renames", pa.table({"old": [r[0] for r in renames], "new": [r[1] for r in renames]}))
+        for table in (
+            *PUBLICATION_CHILDREN,
+            "publications",
+            "publication_sources",
+            "record_history",
+            "legal_events",
+            "families",
+            "transaction_patents",
+        ):
+            self.con.execute(
+                f"UPDATE {table} SET publication_number = r.new FROM renames r WHERE {table}.publication_number = r.old"
+            )
 
     def _write_prepared(self, prep: PreparedPublications, prov: Provenance) -> WriteCounts:
         """Publications laid out as tables: inserted as they are when none is in the corpus yet (a fresh load),
@@ -403,6 +464,14 @@ class Corpus:
                 "SELECT p.* FROM publications p WHERE p.publication_number IN (SELECT publication_number FROM need)"
             )
         }
+        old_children: dict[str, set[str]] = {}
+        if existing_rows:
+            for child in PUBLICATION_CHILDREN:
+                for (n,) in self.con.execute(
+                    f"SELECT DISTINCT publication_number FROM {child}"
+                    " WHERE publication_number IN (SELECT publication_number FROM need)"
+                ).fetchall():
+                    old_children.setdefault(n, set()).add(child)
         to_write: list[PublicationRows] = []
         replaced: list[str] = []
         kept: dict[str, set[str]] = {}
@@ -429,7 +498,7 @@ class Corpus:
                 counts.new += 1
                 to_write.append(rows)
                 continue
-            merged, changed, keep_children = self._merge(old, rows)
+            merged, changed, keep_children = self._merge(old, rows, old_children.get(number, set()))
             if not changed and keep_children == set(PUBLICATION_CHILDREN):
                 counts.unchanged += 1
                 continue
@@ -474,7 +543,9 @@ class Corpus:
         return counts
 
     @staticmethod
-    def _merge(old: dict[str, Any], new: PublicationRows) -> tuple[PublicationRows, set[str], set[str]]:
+    def _merge(
+        old: dict[str, Any], new: PublicationRows, old_has: set[str]
+    ) -> tuple[PublicationRows, set[str], set[str]]:
         """Merge a stored publication with a newly read one: richer source wins, the other fills gaps.
 
         Returns the merged rows, the names of fields whose value changed, and the child tables to keep as
@@ -503,7 +574,7 @@ class Corpus:
         merged["source_rank"] = max(new_row["source_rank"] or 0, old["source_rank"] or 0)
         keep_children: set[str] = set()
         for child in PUBLICATION_CHILDREN:
-            if not new.children.get(child) or not new_wins:
+            if not new.children.get(child) or (not new_wins and child in old_has):
                 keep_children.add(child)
             else:
                 changed.add(child)
