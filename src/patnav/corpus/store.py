@@ -736,8 +736,8 @@ class Corpus:
         )
         pub["transactions"] = self._dicts(
             """SELECT t.* FROM transactions t JOIN transaction_patents p USING (transaction_id)
-                   WHERE p.publication_number = ? OR p.application_number = ? ORDER BY t.recorded_date""",
-            [number, pub.get("application_number")],
+                   WHERE p.publication_number IN (?, ?) OR p.application_number = ? ORDER BY t.recorded_date""",
+            [number, f"{pub['country']}{pub['doc_number']}", pub.get("application_number")],
         )
         pub["sources"] = self._dicts(
             "SELECT * FROM publication_sources WHERE publication_number = ? ORDER BY loaded_at", [number]
