@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import html
 import json
@@ -546,6 +547,13 @@ def compile_query(q: Query, schema: tantivy.Schema) -> tantivy.Query:
 _WORDISH = re.compile(r"[^\W_]+")
 
 
+@functools.lru_cache(maxsize=200_000)
+def _first_token(word: str) -> str | None:
+    """The analysed form of one word (cached: the same words recur in every snippet)."""
+    toks = tokens(word)
+    return toks[0] if toks else None
+
+
 def _highlight(text: str | None, wanted: set[str], cjk_terms: list[str], *, width: int = 240) -> tuple[str, int]:
     """``text`` HTML-escaped with <mark> around words whose analysis is wanted, cut to a window of ``width``.
 
@@ -554,12 +562,13 @@ def _highlight(text: str | None, wanted: set[str], cjk_terms: list[str], *, widt
     if not text:
         return "", 0
     spans: list[tuple[int, int]] = []
+    any_cjk = has_cjk(text)
     for m in _WORDISH.finditer(text):
         w = m.group(0)
-        if has_cjk(w):
+        if any_cjk and has_cjk(w):
             continue
-        toks = tokens(w)
-        if toks and toks[0] in wanted:
+        first = _first_token(w)
+        if first is not None and first in wanted:
             spans.append(m.span())
     if cjk_terms:
         folded = "".join(unicodedata.normalize("NFKC", c).lower()[:1] or c for c in text)
