@@ -16,6 +16,8 @@ from lxml import etree
 
 from patnav.ingest.base import ReadItem, Rejected, Source
 from patnav.ingest.readers._uspto_common import (
+    _pub_number,
+    _ymd,
     app_number,
     claim_ref_number,
     clean,
@@ -28,7 +30,6 @@ from patnav.ingest.readers._uspto_common import (
     parse,
     person_name,
     position,
-    pub_number,
     raw_text,
     split_documents,
     text_of,
@@ -393,6 +394,8 @@ def _parties(bib: etree._Element, pub: Publication) -> None:
                 out.append(party)
 
 
+#: category as written -> (category cleaned, origin): a handful of distinct values in any corpus.
+_CATEGORIES: dict[str | None, tuple[str | None, str]] = {}
 _CITATION_TAGS = ("patcit", "nplcit", "country", "doc-number", "kind", "date", "category")
 
 
@@ -433,26 +436,34 @@ def _citations(bib: etree._Element, pub: Publication) -> None:
                 current[3] = el.text
         elif tag == "date" and current[4] is None:
             current[4] = el.text
+    categories = _CATEGORIES
     for i, (is_npl, country, number, kind, date, category, text, num) in enumerate(items, start=1):
-        category = clean(category) or None
+        cat = categories.get(category)
+        if cat is None:
+            c = clean(category) or None
+            cat = (c, origin_of(c))
+            if len(categories) < 4096:
+                categories[category] = cat
         seq = int(num) if num and num.isdigit() else i
         if is_npl:
-            out.append(
-                Citation(True, npl_text=text or None, category=category, origin=origin_of(category), sequence=seq)
-            )
+            out.append(Citation(True, None, None, text or None, cat[0], cat[1], None, seq))  # type: ignore[arg-type]
             continue
-        country = (country or "").strip()
-        number = (number or "").strip()
-        kind = (kind or "").strip()
-        raw = " ".join(p for p in (country, number, kind) if p)
+        country = country.strip() if country else ""
+        number = number.strip() if number else ""
+        kind = kind.strip() if kind else ""
+        if country and number and kind:
+            raw: str | None = f"{country} {number} {kind}"
+        else:
+            raw = " ".join(p for p in (country, number, kind) if p) or None
         out.append(
             Citation(
                 False,
-                cited_number=pub_number(country, number, kind),
-                cited_number_raw=raw or None,
-                category=category,
-                origin=origin_of(category),  # type: ignore[arg-type]
-                cited_date=ymd(date),
-                sequence=seq,
+                _pub_number(country, number, kind) if number else None,
+                raw,
+                None,
+                cat[0],
+                cat[1],  # type: ignore[arg-type]
+                _ymd(date.strip()) if date else None,
+                seq,
             )
         )
