@@ -241,6 +241,8 @@ class Corpus:
         self.con.execute(f"SET memory_limit = '{_memory_limit()}'")
         self.con.execute("SET preserve_insertion_order = false")
         if not read_only:
+            # Fewer, larger checkpoints while loading (each batch commits; the WAL is folded in every 256 MB).
+            self.con.execute("SET checkpoint_threshold = '256MB'")
             self._ensure_schema()
 
     # -- lifecycle -------------------------------------------------------------------------------------------
@@ -772,7 +774,8 @@ class Corpus:
         out.mkdir(exist_ok=True)
         for name in TABLES:
             tmp = out / f".{name}.parquet.tmp"
-            self.con.execute(f"COPY {name} TO '{tmp}' (FORMAT parquet, COMPRESSION zstd)")
+            # Small row groups: a group of full-text rows must fit the memory limit (122,880 rows would not).
+            self.con.execute(f"COPY {name} TO '{tmp}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 4096)")
             os.replace(tmp, out / f"{name}.parquet")
         return out
 
