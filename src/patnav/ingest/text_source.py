@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from patnav.ingest.base import NotRecognisedError, Rejected, Source, SourceError
+from patnav.model.language import script_language
 
 __all__ = [
     "SAMPLE_BYTES",
@@ -121,27 +122,9 @@ def detect_encoding(sample: bytes, name: str, *, complete: bool = False) -> str:
 # --------------------------------------------------------------------------------------------- language
 
 
-_KANA_RE = re.compile("[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
-_HANGUL_RE = re.compile("[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
-_HAN_RE = re.compile("[\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff\U00020000-\U0002fa1f]")
-_LATIN_RE = re.compile(r"[^\W\d_]")
-
-
 def detect_lang(text: str | None, sample: int = 2000) -> str | None:
-    """A rough language code from the script of the first ``sample`` characters.
-
-    Kana → ``ja``, Hangul → ``ko``, Han without kana → ``zh``, other letters → ``en``; None without letters.
-    """
-    if not text:
-        return None
-    t = text[:sample]
-    if _KANA_RE.search(t):
-        return "ja"
-    if _HANGUL_RE.search(t):
-        return "ko"
-    if _HAN_RE.search(t):
-        return "zh"
-    return "en" if _LATIN_RE.search(t) else None
+    """A rough language code from the script of the first ``sample`` characters (see model.language)."""
+    return script_language(text, sample)
 
 
 # --------------------------------------------------------------------------------------------- headers

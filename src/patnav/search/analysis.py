@@ -31,6 +31,8 @@ import unicodedata
 from functools import lru_cache
 from typing import Any
 
+from patnav.model.language import script_language
+
 __all__ = [
     "ENGLISH_STOPWORDS",
     "cjk_bigrams",
@@ -87,17 +89,7 @@ def detect_lang(text: str | None, declared: str | None = None) -> str | None:
     lang = normalize_lang(declared)
     if lang:
         return lang
-    if not text:
-        return None
-    if _KANA_RE.search(text):
-        return "ja"
-    if _HANGUL_RE.search(text):
-        return "ko"
-    if _HAN_RE.search(text):
-        return "zh"
-    if _LATIN_RE.search(text):
-        return "en"
-    return None
+    return script_language(text, len(text) if text else 0)
 
 
 def has_cjk(text: str) -> bool:
