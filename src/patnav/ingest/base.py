@@ -49,6 +49,22 @@ class Source:
     open: Callable[[], BinaryIO]
     size: int | None = None
 
+    def read_whole(self, limit: int = 512 << 20) -> bytes:
+        """The whole source as one document (an API response, one XML file), gunzipped if it is gzip.
+
+        For formats that hold one record set per file; a source over ``limit`` bytes is refused with a
+        :class:`SourceError` rather than read into memory (streaming readers never call this).
+        """
+        with self.open() as fh:
+            data = fh.read(limit + 1)
+        if len(data) > limit:
+            raise SourceError(f"{self.name}: larger than {limit >> 20} MB; this format is read whole, split the file")
+        if data[:2] == b"\x1f\x8b":
+            import gzip
+
+            data = gzip.decompress(data)
+        return data
+
     def head(self, n: int = 65536) -> bytes:
         """The first ``n`` bytes (decompressed), for sniffing."""
         with self.open() as fh:

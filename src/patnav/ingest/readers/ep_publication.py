@@ -23,7 +23,6 @@ Search reports in the sample files are page images (``doc-page``) only, so their
 
 from __future__ import annotations
 
-import gzip
 import re
 from collections.abc import Iterator
 from typing import ClassVar
@@ -128,10 +127,7 @@ class EpPublicationReader:
         return 0.0
 
     def read(self, source: Source) -> Iterator[ReadItem]:
-        with source.open() as fh:
-            data = fh.read()
-        if data[:2] == b"\x1f\x8b":
-            data = gzip.decompress(data)
+        data = source.read_whole()
         position = source.name
         try:
             root, recovered = parse_lenient(data)

@@ -72,7 +72,6 @@ state or everywhere is for the status derivation to decide (EP ``PG25`` lapses o
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import json
 import re
@@ -167,10 +166,7 @@ class EpoOpsReader:
         return 0.0
 
     def read(self, source: Source) -> Iterator[ReadItem]:
-        with source.open() as fh:
-            data = fh.read()
-        if data[:2] == b"\x1f\x8b":
-            data = gzip.decompress(data)
+        data = source.read_whole()
         if data.lstrip()[:1] in (b"{", b"["):
             yield from self._read_json(source.name, data)
             return

@@ -16,7 +16,6 @@ a doc is dropped from that transaction (and named in no field), the rest of the 
 
 from __future__ import annotations
 
-import gzip
 import json
 import re
 from collections.abc import Iterator
@@ -106,10 +105,7 @@ class UsptoAssignmentReader:
         return 0.0
 
     def read(self, source: Source) -> Iterator[ReadItem]:
-        with source.open() as fh:
-            data = fh.read()
-        if data[:2] == b"\x1f\x8b":
-            data = gzip.decompress(data)
+        data = source.read_whole()
         if data.lstrip()[:1] == b"{":
             try:
                 obj = json.loads(data)

@@ -17,7 +17,6 @@ joined with DOCDB families from other sources) and ``extras["source_family_id"]`
 
 from __future__ import annotations
 
-import gzip
 import html
 import json
 import re
@@ -78,10 +77,7 @@ class UsptoPublicSearchReader:
         return 0.0
 
     def read(self, source: Source) -> Iterator[ReadItem]:
-        with source.open() as fh:
-            data = fh.read()
-        if data[:2] == b"\x1f\x8b":
-            data = gzip.decompress(data)
+        data = source.read_whole()
         try:
             obj = json.loads(data)
         except ValueError as exc:
