@@ -6,10 +6,8 @@ A new engine proves itself by passing this file: add it to ``ENGINES`` and to th
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 import pytest
@@ -81,28 +79,6 @@ def _build(path: Path) -> Path:
         corpus.quarantine([{"position": "9", "field": "date", "reason": "bad date", "raw": "x"}], prov)
         corpus.export_parquet()
     return path
-
-
-@pytest.fixture(scope="session")
-def spark_session() -> Any:
-    """The process-wide Spark session, started once per test session; skips (or fails in CI) without Spark.
-
-    (Duplicated in test_stats.py; it belongs in conftest.py once that file is free to edit. The JVM starts once
-    either way: the engine layer keeps one session per process.)
-    """
-    from patnav.engine.spark_engine import spark_available
-    from patnav.engine.spark_engine import spark_session as start
-
-    required = os.environ.get("PATNAV_REQUIRE_SPARK") == "1"
-    problem = spark_available()
-    if problem is None:
-        try:
-            return start()
-        except EngineUnavailableError as exc:
-            problem = str(exc)
-    if required:
-        pytest.fail(f"PATNAV_REQUIRE_SPARK=1 but Spark cannot run: {problem}")
-    pytest.skip(f"Spark cannot run here: {problem}")
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +11,7 @@ from typing import Any
 import pytest
 
 from patnav.corpus.store import Corpus, Positioned, Provenance
-from patnav.engine import Engine, EngineUnavailableError, get_engine
+from patnav.engine import Engine, get_engine
 from patnav.engine.stats import BY_VALUES, CorpusTotals, StatsResult, StatsRow, corpus_stats
 from patnav.model.records import Citation, Classification, LegalEvent, Party, Publication
 
@@ -20,28 +19,6 @@ LOADED = dt.datetime(2024, 5, 1, tzinfo=dt.UTC)
 
 #: the real-data folders the comparison corpus is loaded from (~9,000 publications, every table non-empty)
 REAL_SOURCES = ("google-patents-export", "patentsview", "ep-publication-xml", "office-api-responses", "uspto-grant-xml")
-
-
-@pytest.fixture(scope="session")
-def spark_session() -> Any:
-    """The process-wide Spark session, started once per test session; skips (or fails in CI) without Spark.
-
-    (Duplicated in test_engine.py; it belongs in conftest.py once that file is free to edit. The JVM starts once
-    either way: the engine layer keeps one session per process.)
-    """
-    from patnav.engine.spark_engine import spark_available
-    from patnav.engine.spark_engine import spark_session as start
-
-    required = os.environ.get("PATNAV_REQUIRE_SPARK") == "1"
-    problem = spark_available()
-    if problem is None:
-        try:
-            return start()
-        except EngineUnavailableError as exc:
-            problem = str(exc)
-    if required:
-        pytest.fail(f"PATNAV_REQUIRE_SPARK=1 but Spark cannot run: {problem}")
-    pytest.skip(f"Spark cannot run here: {problem}")
 
 
 # -- a hand-written corpus with known answers ------------------------------------------------------------------
