@@ -74,7 +74,7 @@ OVERSAMPLE = 4
 
 HNSW_CONNECTIVITY = 16
 HNSW_EXPANSION_ADD = 128
-HNSW_EXPANSION_SEARCH = 96
+HNSW_EXPANSION_SEARCH = 256
 #: Rebuild the graph instead of patching it when more than this fraction of it would be removed.
 REBUILD_FRACTION = 0.2
 
