@@ -15,8 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
+
 from patnav.corpus.store import Corpus, CorpusNotFoundError
 from patnav.search.analysis import tokens
+from patnav.search.keys import number_key
 from patnav.search.query import Query, QuerySyntaxError, parse_query, split_query, terms_of, to_text
 from patnav.search.text_index import FacetCount, IndexMissingError, TextHit, TextIndex
 
@@ -121,15 +124,15 @@ class Searcher:
         except IndexMissingError as exc:
             raise SearchError(str(exc)) from None
 
-    def _allowed(self, ast: Query | None) -> list[str] | None:
-        """Publication numbers passing the query's filter part (None: no filters)."""
+    def _allowed(self, ast: Query | None) -> np.ndarray | None:
+        """Keys of the publications passing the query's filter part (None: no filters)."""
         if ast is None:
             return None
         _, filters = split_query(ast)
         if not filters:
             return None
         try:
-            return self.text.matching_numbers(filters.query)  # type: ignore[arg-type]
+            return self.text.matching_keys(filters.query)  # type: ignore[arg-type]
         except IndexMissingError as exc:
             raise SearchError(str(exc)) from None
 
@@ -194,7 +197,7 @@ class Searcher:
                 embed_ms = (time.perf_counter() - t0) * 1000
                 allowed = self._allowed(ast)
                 depth = max(FUSION_DEPTH, offset + limit) if mode == "hybrid" else offset + limit
-                vec_hits = store.search(qv, depth, allowed=allowed)
+                vec_hits = store.search(qv, depth, allowed_keys=allowed)
         hits = self._combine(mode, lexical, vec_hits, ast, offset, limit)
         if ast is not None:
             _, filters = split_query(ast)
@@ -348,16 +351,14 @@ class Searcher:
                 raise SearchError("nothing to compare: the patent has no title or abstract")
             vec = self.embedder().embed([source_text], kind="query" if number is None else "passage")[0]
         embed_ms = (time.perf_counter() - t0) * 1000
-        allowed: list[str] | None = None
-        if query:
-            allowed = self._allowed(self._parse(query))
+        allowed_keys = self._allowed(self._parse(query)) if query else None
         if before is not None:
             rows = self.corpus.con.execute(
                 "SELECT publication_number FROM publications WHERE publication_date < ?", [before]
             ).fetchall()
-            dated = {r[0] for r in rows}
-            allowed = [n for n in allowed if n in dated] if allowed is not None else sorted(dated)
-        pairs = store.search(vec, limit, allowed=allowed, exclude=exclude)
+            dated = np.fromiter((number_key(r[0]) for r in rows), dtype=np.uint64, count=len(rows))
+            allowed_keys = dated if allowed_keys is None else np.intersect1d(allowed_keys, dated)
+        pairs = store.search(vec, limit, allowed_keys=allowed_keys, exclude=exclude)
         info = self._bibliographic([n for n, _ in pairs])
         source_tokens = set(tokens(source_text))
         hits = []

@@ -32,12 +32,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import tantivy
 
 from patnav.model.numbers import PatentNumberError, normalize_publication_number, publication_number_variants
 from patnav.search.analysis import cjk_bigrams, fold, has_cjk, to_simplified, tokens
+from patnav.search.keys import number_key
 from patnav.search.query import (
     DATE_FIELDS,
     And,
@@ -73,7 +75,7 @@ __all__ = [
     "compile_query",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 STATE_FILE = "indexed.parquet"
 META_FILE = "patnav-index.json"
 
@@ -180,6 +182,7 @@ def _build_schema() -> tantivy.Schema:
     sb.add_text_field("pn", tokenizer_name="raw", index_option="basic")
     sb.add_text_field("family_id", stored=True, tokenizer_name="raw")
     sb.add_unsigned_field("family_key", fast=True)
+    sb.add_unsigned_field("pn_key", fast=True)
     for name in BOOSTS:
         sb.add_text_field(name, tokenizer_name="whitespace")
         sb.add_text_field(f"{name}_cjk", tokenizer_name="whitespace")
@@ -274,6 +277,7 @@ def _document(row: dict[str, Any], harmonizer: Any) -> tantivy.Document:
     if fid:
         d.add_text("family_id", fid)
     d.add_unsigned("family_key", _family_key(fid or "#" + number))
+    d.add_unsigned("pn_key", number_key(number))
 
     titles = [(t["lang"], t["text"]) for t in row["titles"] or ()] or [(row["title_lang"], row["title"])]
     abstracts = [(t["lang"], t["text"]) for t in row["abstracts"] or ()] or [(row["abstract_lang"], row["abstract"])]
@@ -811,6 +815,19 @@ class TextIndex:
         if mtime is None or meta.get("corpus_mtime") is None:
             return None
         return mtime > meta["corpus_mtime"]
+
+    def matching_keys(self, query: Query | str) -> np.ndarray:
+        """:func:`number_key` of every match, as a uint64 array: the filter set handed to the vector side."""
+        ast = parse_query(query) if isinstance(query, str) else query
+        index = self._open(create=False)
+        index.reload()
+        searcher = index.searcher()
+        compiled = compile_query(ast, self._schema)
+        total = searcher.search(compiled, limit=1, count=True).count
+        if total <= 0:
+            return np.empty(0, np.uint64)
+        addrs = [a for _, a in searcher.search(compiled, limit=total).hits]
+        return np.asarray(searcher.fast_field_values("pn_key", addrs), dtype=np.uint64)
 
     def matching_numbers(self, query: Query | str, *, limit: int | None = None) -> list[str]:
         """Publication numbers of every match (up to ``limit``), in score order: the filter set for vectors."""

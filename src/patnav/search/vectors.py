@@ -40,9 +40,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from patnav.search.keys import number_key
+
 if TYPE_CHECKING:
     from patnav.corpus.store import Corpus
-    from patnav.search.embedder import Embedder
+from patnav.search.embedder import Embedder
 
 FORMAT_VERSION = 1
 EMBEDDED_TEXT = "title + '\\n' + abstract (the publications table's title and abstract columns)"
@@ -619,13 +621,15 @@ class VectorStore:
         allowed: Collection[str] | None = None,
         exclude: Collection[str] = (),
         exact: bool | None = None,
+        allowed_keys: np.ndarray | None = None,
     ) -> list[tuple[str, float]]:
         """The ``k`` publications nearest ``vector``: ``[(publication_number, cosine similarity)]``, best first.
 
         ``allowed`` (the publications passing the query's field filters, or None for all) and ``exclude``
         (e.g. the family of the patent whose prior art is sought) restrict the result. Small allowed sets are
         scored exactly; large ones search the HNSW graph with over-fetching, widened until ``k`` survive.
-        ``exact=True`` forces brute force (ground truth), ``exact=False`` forces the graph.
+        ``allowed_keys`` is the same filter given as :func:`~patnav.search.keys.number_key` values (cheaper for
+        large sets). ``exact=True`` forces brute force (ground truth), ``exact=False`` forces the graph.
         """
         if k <= 0 or not self.numbers:
             return []
@@ -637,8 +641,16 @@ class VectorStore:
             q = q / norm
         excluded = set(exclude)
         n = len(self.numbers)
+        if allowed_keys is not None:
+            allowed_rows = np.nonzero(np.isin(self._number_keys(), allowed_keys))[0]
+            if excluded:
+                allowed_rows = np.setdiff1d(allowed_rows, self._rows(excluded, set()), assume_unique=True)
+            allowed = ()  # handled as rows below
+        else:
+            allowed_rows = None
         if allowed is not None:
-            allowed_rows = self._rows(allowed, excluded)
+            if allowed_rows is None:
+                allowed_rows = self._rows(allowed, excluded)
             small = len(allowed_rows) < EXACT_ALLOWED_MAX or len(allowed_rows) < EXACT_ALLOWED_FRACTION * n
             if exact or (exact is None and small):
                 return self._exact(q, k, allowed_rows)
@@ -673,6 +685,14 @@ class VectorStore:
         if vec is None:
             return []
         return self.search(vec, k, allowed=allowed, exclude={publication_number, *exclude})
+
+    def _number_keys(self) -> np.ndarray:
+        """:func:`~patnav.search.keys.number_key` of each stored row (computed once per loaded snapshot)."""
+        cached = getattr(self, "_keys_of_numbers", None)
+        if cached is None or len(cached) != len(self.numbers):
+            cached = np.fromiter((number_key(x) for x in self.numbers), dtype=np.uint64, count=len(self.numbers))
+            self._keys_of_numbers = cached
+        return cached
 
     def _rows(self, numbers: Collection[str], excluded: set[str]) -> np.ndarray:
         row_of = self._row_of
