@@ -58,6 +58,12 @@ def ingest(
     format: Annotated[
         str | None, typer.Option("--format", help=_("Reader to use for every file (default: sniffed)."))
     ] = None,
+    mapping: Annotated[
+        str | None,
+        typer.Option(
+            "--mapping", help=_("Column mapping for CSV/XLSX exports: cnipa, incopat, patsnap, or a YAML file.")
+        ),
+    ] = None,
     corpus: CorpusOpt = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help=_("List every file."))] = False,
 ) -> None:
@@ -87,7 +93,15 @@ def ingest(
             bar.update(task, description=f"{_('files')} {done_files} · {Path(name.split('!')[0]).name}", completed=read)
 
         try:
-            report = load_paths(store, paths, format=format, progress=progress)
+            forced = None
+            if mapping is not None:
+                from patnav.ingest.readers.tabular import reader_for_mapping
+
+                try:
+                    forced = reader_for_mapping(mapping)
+                except (FileNotFoundError, ValueError) as exc:
+                    raise _fail(str(exc)) from None
+            report = load_paths(store, paths, format=format, reader=forced, progress=progress)
         except UnknownFormatError as exc:
             raise _fail(str(exc)) from None
     _print_load_report(report, verbose=verbose)

@@ -87,36 +87,38 @@ def load_paths(
     paths: Iterable[Path | str],
     *,
     format: str | None = None,
+    reader: Reader | None = None,
     batch_size: int = BATCH_SIZE,
     progress: Progress | None = None,
     export: bool = True,
     workers: int | None = None,
 ) -> LoadReport:
-    """Load every source under ``paths`` into ``corpus``; ``format`` forces one reader for all of them.
+    """Load every source under ``paths`` into ``corpus``; ``format`` (a reader's name) or ``reader`` (an
+    instance, e.g. a tabular reader fixed to one column mapping) forces one reader for all of them.
 
     ``workers``: processes that parse a big source in parallel (None: two when there are two cores or more,
     else none, or ``$PATNAV_INGEST_WORKERS``; 0: none).
     """
     report = LoadReport()
-    forced = get_reader(format) if format else None
+    forced = reader if reader is not None else (get_reader(format) if format else None)
     for source in iter_sources(list(paths)):
-        reader: Reader | None
+        chosen: Reader | None
         if forced is not None:
-            reader = forced
+            chosen = forced
         else:
             try:
                 found = sniff(source)
             except Exception as exc:  # an unreadable head (truncated archive) is reported, not raised
                 report.sources.append(SourceReport(source.name, None, status="unreadable", message=str(exc)))
                 continue
-            reader = found[0] if found else None
-        if reader is None:
+            chosen = found[0] if found else None
+        if chosen is None:
             report.sources.append(
                 SourceReport(source.name, None, status="skipped", message="no reader recognises this file")
             )
             continue
         report.sources.append(
-            load_source(corpus, source, reader, batch_size=batch_size, progress=progress, workers=workers)
+            load_source(corpus, source, chosen, batch_size=batch_size, progress=progress, workers=workers)
         )
     if export:
         corpus.export_parquet()
