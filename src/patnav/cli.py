@@ -36,6 +36,8 @@ def _corpus_path(value: Path | None) -> Path:
 
 
 def _open_corpus(value: Path | None, *, create: bool = False, read_only: bool = False):  # type: ignore[no-untyped-def]
+    import duckdb
+
     from patnav.corpus.store import Corpus, CorpusNotFoundError
 
     try:
@@ -43,6 +45,17 @@ def _open_corpus(value: Path | None, *, create: bool = False, read_only: bool = 
     except CorpusNotFoundError as exc:
         err.print(f"[red]{_('Error')}:[/red] {exc}")
         raise typer.Exit(2) from None
+    except duckdb.IOException as exc:
+        if "lock" not in str(exc).lower():
+            raise
+        err.print(
+            f"[red]{_('Error')}:[/red] "
+            + _(
+                "the corpus {path} is in use by another patnav process (a load, or embedding in the background): "
+                "wait for it to finish, then try again"
+            ).format(path=_corpus_path(value))
+        )
+        raise typer.Exit(3) from None
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
