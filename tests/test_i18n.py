@@ -74,3 +74,12 @@ def test_cli_help_in_japanese() -> None:
     out = subprocess.run([sys.executable, "-m", "patnav.cli", "--help"], capture_output=True, text=True, env=env)
     assert out.returncode == 0
     assert "産業特許ナビゲーション" in out.stdout
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "ja"])
+def test_reader_descriptions_are_translated(lang: str) -> None:
+    """`patnav formats` shows each reader's description through the catalogue."""
+    from patnav.ingest.registry import readers
+
+    missing = [r.description for r in readers().values() if r.description not in catalogue(lang)]
+    assert missing == []
