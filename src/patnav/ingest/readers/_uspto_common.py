@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from html.entities import name2codepoint
 from typing import BinaryIO
 
 from lxml import etree
 
-from patnav.ingest.base import Rejected
+from patnav.ingest.base import ReadItem, Rejected, Source
 from patnav.ingest.names import harmonize_name, party_kind
 from patnav.ingest.xmlsafe import UnsafeXMLError, parse_document
 from patnav.model.dates import parse_date
@@ -25,7 +25,7 @@ from patnav.model.numbers import (
     normalize_application_number,
     normalize_publication_number,
 )
-from patnav.model.records import Party, PartyRole
+from patnav.model.records import Party, PartyRole, Publication
 
 _MARKER = b"\n<?xml version"
 CHUNK_SIZE = 1 << 20
@@ -241,6 +241,38 @@ def _check_subset(subset: bytes) -> None:
         if m is None:
             raise UnsafeXMLError("the XML declares entities in its DOCTYPE (entity expansion or external entity)")
         pos = m.end()
+
+
+def sniff_root(head: bytes, doctype: bytes, root_re: re.Pattern[bytes]) -> float:
+    """Confidence that ``head`` starts a file of one legacy USPTO format (its DOCTYPE, else its root element)."""
+    if b"<!DOCTYPE " + doctype in head[:4096]:
+        return 0.95
+    return 0.9 if root_re.search(head) else 0.0
+
+
+def read_legacy(
+    source: Source, root_tag: str, extract: Callable[[etree._Element], Publication], number_field: str
+) -> Iterator[ReadItem]:
+    """The records of a file of concatenated legacy documents (PAP, SGML-style grants), one per document.
+
+    Documents with another root are skipped; one whose number cannot be read is rejected under
+    ``number_field`` and the next one is read.
+    """
+    with source.open() as fh:
+        for index, line, data in split_documents(fh):
+            pos = position(index, line)
+            root = parse(data, pos, legacy=True)
+            if isinstance(root, Rejected):
+                yield root
+                continue
+            if root.tag != root_tag:
+                continue
+            try:
+                pub = extract(root)
+            except ValueError as exc:
+                yield Rejected(pos, str(exc), number_field, data[:300].decode("utf-8", "replace"))
+                continue
+            yield pub
 
 
 def parse(data: bytes, pos: str, *, legacy: bool = False) -> etree._Element | Rejected:

@@ -13,7 +13,7 @@ from typing import ClassVar
 
 from lxml import etree
 
-from patnav.ingest.base import ReadItem, Rejected, Source
+from patnav.ingest.base import ReadItem, Source
 from patnav.ingest.readers._uspto_common import (
     app_number,
     claim_ref_number,
@@ -21,11 +21,10 @@ from patnav.ingest.readers._uspto_common import (
     country_code,
     ipc_symbol,
     make_party,
-    parse,
-    position,
     pub_number,
     raw_text,
-    split_documents,
+    read_legacy,
+    sniff_root,
     text_claim_refs,
     text_of,
     ymd,
@@ -43,28 +42,10 @@ class UsptoPapReader:
     description: ClassVar[str] = "USPTO pre-grant publication XML v1.5/v1.6 (patent-application-publication, 2001–2004)"
 
     def sniff(self, head: bytes, filename: str) -> float:
-        if b"<!DOCTYPE patent-application-publication" in head[:4096]:
-            return 0.95
-        if _ROOT_RE.search(head):
-            return 0.9
-        return 0.0
+        return sniff_root(head, b"patent-application-publication", _ROOT_RE)
 
     def read(self, source: Source) -> Iterator[ReadItem]:
-        with source.open() as fh:
-            for index, line, data in split_documents(fh):
-                pos = position(index, line)
-                root = parse(data, pos, legacy=True)
-                if isinstance(root, Rejected):
-                    yield root
-                    continue
-                if root.tag != _ROOT:
-                    continue
-                try:
-                    pub = extract(root)
-                except ValueError as exc:
-                    yield Rejected(pos, str(exc), "document-id", data[:300].decode("utf-8", "replace"))
-                    continue
-                yield pub
+        return read_legacy(source, _ROOT, extract, "document-id")
 
 
 def _uspc(klass: str | None, subclass: str | None) -> str | None:

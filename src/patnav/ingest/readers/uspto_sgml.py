@@ -15,7 +15,7 @@ from typing import ClassVar
 
 from lxml import etree
 
-from patnav.ingest.base import ReadItem, Rejected, Source
+from patnav.ingest.base import ReadItem, Source
 from patnav.ingest.readers._uspto_common import (
     app_number,
     claim_ref_number,
@@ -23,12 +23,11 @@ from patnav.ingest.readers._uspto_common import (
     ipc_symbol,
     locarno_symbol,
     make_party,
-    parse,
     person_name,
-    position,
     pub_number,
     raw_text,
-    split_documents,
+    read_legacy,
+    sniff_root,
     text_claim_refs,
     text_of,
     uspc_symbol,
@@ -46,26 +45,10 @@ class UsptoSgmlReader:
     description: ClassVar[str] = "USPTO grant full text 2001–2004, ST.32 XML v2.4/v2.5 (PATDOC, B-tags)"
 
     def sniff(self, head: bytes, filename: str) -> float:
-        if b"<!DOCTYPE PATDOC" in head[:4096]:
-            return 0.95
-        if _ROOT_RE.search(head):
-            return 0.9
-        return 0.0
+        return sniff_root(head, b"PATDOC", _ROOT_RE)
 
     def read(self, source: Source) -> Iterator[ReadItem]:
-        with source.open() as fh:
-            for index, line, data in split_documents(fh):
-                pos = position(index, line)
-                root = parse(data, pos, legacy=True)
-                if isinstance(root, Rejected):
-                    yield root
-                    continue
-                if root.tag != "PATDOC":
-                    continue
-                try:
-                    yield extract(root)
-                except ValueError as exc:
-                    yield Rejected(pos, str(exc), "B110", data[:300].decode("utf-8", "replace"))
+        return read_legacy(source, "PATDOC", extract, "B110")
 
 
 def _pdat(el: etree._Element | None, path: str) -> str:
