@@ -10,7 +10,7 @@ import hashlib
 import io
 import json
 import pickle
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from patnav.ingest.names import NameHarmonizer
@@ -145,44 +145,12 @@ def publication_rows(pub: Publication, rank: int) -> PublicationRows:
     return PublicationRows(row, children)
 
 
-def legal_event_row(ev: LegalEvent) -> dict[str, Any]:
-    return _hashed(
-        {
-            "publication_number": ev.publication_number,
-            "event_date": ev.event_date,
-            "authority": ev.authority,
-            "code": ev.code,
-            "description": ev.description,
-            "inpadoc_class": ev.inpadoc_class,
-            "status_effect": ev.status_effect,
-            "sequence": ev.sequence,
-        }
-    )
+def flat_row(record: LegalEvent | FamilyMember | LegalEventCode) -> dict[str, Any]:
+    """The row of a flat record (legal event, family member, code-table entry): its fields, in order, hashed.
 
-
-def family_row(fm: FamilyMember) -> dict[str, Any]:
-    return _hashed(
-        {
-            "family_id": fm.family_id,
-            "family_type": fm.family_type,
-            "publication_number": fm.publication_number,
-            "application_number": fm.application_number,
-            "priority_date": fm.priority_date,
-        }
-    )
-
-
-def legal_event_code_row(code: LegalEventCode) -> dict[str, Any]:
-    return _hashed(
-        {
-            "authority": code.authority,
-            "code": code.code,
-            "description": code.description,
-            "inpadoc_class": code.inpadoc_class,
-            "status_effect": code.status_effect,
-            "valid_from": code.valid_from,
-        }
-    )
+    These dataclasses mirror their tables column for column, so the row is the record's fields.
+    """
+    return _hashed({f.name: getattr(record, f.name) for f in fields(record)})
 
 
 def transaction_rows(tx: Transaction) -> tuple[dict[str, Any], list[dict[str, Any]]]:

@@ -25,9 +25,7 @@ import pyarrow as pa
 from patnav.corpus.rows import (
     PublicationRows,
     content_hash,
-    family_row,
-    legal_event_code_row,
-    legal_event_row,
+    flat_row,
     publication_rows,
     transaction_rows,
 )
@@ -294,11 +292,11 @@ class Corpus:
                 rows = publication_rows(rec, item.rank)
                 pubs[rec.publication_number] = (rows, item.position)
             elif isinstance(rec, LegalEvent):
-                keyed["legal_events"].append(prov.stamp(legal_event_row(rec), item.position))
+                keyed["legal_events"].append(prov.stamp(flat_row(rec), item.position))
             elif isinstance(rec, FamilyMember):
-                keyed["families"].append(prov.stamp(family_row(rec), item.position))
+                keyed["families"].append(prov.stamp(flat_row(rec), item.position))
             elif isinstance(rec, LegalEventCode):
-                keyed["legal_event_codes"].append(prov.stamp(legal_event_code_row(rec), item.position))
+                keyed["legal_event_codes"].append(prov.stamp(flat_row(rec), item.position))
             elif isinstance(rec, Transaction):
                 row, patents = transaction_rows(rec)
                 keyed["transactions"].append(prov.stamp(row, item.position))
