@@ -19,8 +19,9 @@ class UnsafeXMLError(ValueError):
     """The document declares entities (an entity bomb or an external entity): refused, not expanded."""
 
 
-def _parser() -> etree.XMLParser:
+def _parser(*, recover: bool = False) -> etree.XMLParser:
     return etree.XMLParser(
+        recover=recover,
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
@@ -32,6 +33,7 @@ def _parser() -> etree.XMLParser:
 
 
 _PARSER = _parser()
+_RECOVER_PARSER = _parser(recover=True)
 
 
 def check_safe(data: bytes) -> None:
@@ -44,7 +46,14 @@ def check_safe(data: bytes) -> None:
         raise UnsafeXMLError("the XML declares entities in its DOCTYPE (entity expansion or external entity)")
 
 
-def parse_document(data: bytes) -> etree._Element:
-    """Parse one XML document safely; raises ``UnsafeXMLError`` or ``lxml.etree.XMLSyntaxError``."""
+def parse_document(data: bytes, *, recover: bool = False) -> etree._Element:
+    """Parse one XML document safely; raises ``UnsafeXMLError`` or ``lxml.etree.XMLSyntaxError``.
+
+    ``recover`` lets libxml2 repair a malformed document (a bare ``&``, a broken tag) instead of failing; the
+    same safety settings apply either way.
+    """
     check_safe(data)
-    return etree.fromstring(data, _PARSER)
+    root = etree.fromstring(data, _RECOVER_PARSER if recover else _PARSER)
+    if root is None:
+        raise etree.XMLSyntaxError("nothing could be recovered from the document", None, 0, 0)
+    return root

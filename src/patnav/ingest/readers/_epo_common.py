@@ -15,20 +15,10 @@ from collections.abc import Iterable
 from lxml import etree
 
 from patnav.ingest.names import harmonize_name, party_kind
-from patnav.ingest.xmlsafe import check_safe, parse_document
+from patnav.ingest.xmlsafe import parse_document
 from patnav.model.dates import DateParseError, parse_date
 from patnav.model.records import Claim, Party
 
-_RECOVER_PARSER = etree.XMLParser(
-    resolve_entities=False,
-    no_network=True,
-    load_dtd=False,
-    dtd_validation=False,
-    huge_tree=False,
-    remove_comments=True,
-    remove_pis=True,
-    recover=True,
-)
 _WS = re.compile(r"\s+")
 
 
@@ -37,11 +27,7 @@ def parse_lenient(data: bytes) -> tuple[etree._Element, bool]:
     try:
         return parse_document(data), False
     except etree.XMLSyntaxError:
-        check_safe(data)
-        root = etree.fromstring(data, _RECOVER_PARSER)
-        if root is None:
-            raise
-        return root, True
+        return parse_document(data, recover=True), True
 
 
 def local(tag: object) -> str:
