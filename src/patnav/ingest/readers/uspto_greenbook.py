@@ -25,7 +25,16 @@ from patnav.ingest.readers._uspto_common import (
     uspc_symbol,
     ymd,
 )
-from patnav.model.records import Citation, Claim, Classification, LocalizedText, Priority, Publication
+from patnav.model.records import (
+    Citation,
+    Claim,
+    Classification,
+    LocalizedText,
+    Party,
+    PartyRole,
+    Priority,
+    Publication,
+)
 
 Field = tuple[str, str]
 #: A group: its code (``PATN``, ``INVT``, ``UREF``…) and its fields in order.
@@ -144,6 +153,13 @@ def _name(raw: str) -> str:
     return f"{first.strip()} {last.strip()}".strip() if sep else raw.strip()
 
 
+def _party(fields: list[Field], role: PartyRole, name: str, *, person: bool, sequence: int) -> Party:
+    """An INVT or ASSG group as a party: country from CNT (a US state alone means US), address CTY, STA."""
+    country = country_code(_first(fields, "CNT")) or ("US" if _first(fields, "STA") else None)
+    addr = ", ".join(p for p in (_first(fields, "CTY"), _first(fields, "STA")) if p) or None
+    return make_party(role, name, person=person, country=country, address=addr, sequence=sequence)
+
+
 def extract(record: list[Group]) -> Publication:
     head = record[0][1]
     wku = _first(head, "WKU")
@@ -193,20 +209,12 @@ def extract(record: list[Group]) -> Publication:
             name = _name(_first(fields, "NAM"))
             if name:
                 inventors += 1
-                country = country_code(_first(fields, "CNT")) or ("US" if _first(fields, "STA") else None)
-                addr = ", ".join(p for p in (_first(fields, "CTY"), _first(fields, "STA")) if p) or None
-                pub.parties.append(
-                    make_party("inventor", name, person=True, country=country, address=addr, sequence=inventors)
-                )
+                pub.parties.append(_party(fields, "inventor", name, person=True, sequence=inventors))
         elif code == "ASSG":
             name = clean(_first(fields, "NAM"))
             if name:
                 assignees += 1
-                country = country_code(_first(fields, "CNT")) or ("US" if _first(fields, "STA") else None)
-                addr = ", ".join(p for p in (_first(fields, "CTY"), _first(fields, "STA")) if p) or None
-                pub.parties.append(
-                    make_party("assignee", name, person=False, country=country, address=addr, sequence=assignees)
-                )
+                pub.parties.append(_party(fields, "assignee", name, person=False, sequence=assignees))
         elif code == "PRIR":
             raw = clean(_first(fields, "APN"))
             if raw:

@@ -228,18 +228,18 @@ def extract(root: etree._Element, stage: str) -> Publication:
     return pub
 
 
+def _parts_symbol(c: etree._Element) -> str:
+    """The symbol of an IPCR or CPC element written in parts (section, class, subclass, groups)."""
+    parts = ("section", "class", "subclass", "main-group", "subgroup")
+    return ipc_parts_symbol(*(c.findtext(p) or "" for p in parts))
+
+
 def _classifications(bib: etree._Element, pub: Publication) -> None:
     out = pub.classifications
     ipcr = bib.find("classifications-ipcr")
     if ipcr is not None:
         for i, c in enumerate(ipcr.iterfind("classification-ipcr")):
-            symbol = ipc_parts_symbol(
-                c.findtext("section") or "",
-                c.findtext("class") or "",
-                c.findtext("subclass") or "",
-                c.findtext("main-group") or "",
-                c.findtext("subgroup") or "",
-            )
+            symbol = _parts_symbol(c)
             out.append(
                 Classification(
                     "IPC",
@@ -268,13 +268,7 @@ def _classifications(bib: etree._Element, pub: Publication) -> None:
             if g is None:
                 continue
             for c in g.iterfind("classification-cpc"):
-                symbol = ipc_parts_symbol(
-                    c.findtext("section") or "",
-                    c.findtext("class") or "",
-                    c.findtext("subclass") or "",
-                    c.findtext("main-group") or "",
-                    c.findtext("subgroup") or "",
-                )
+                symbol = _parts_symbol(c)
                 out.append(
                     Classification(
                         "CPC",
