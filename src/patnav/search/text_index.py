@@ -816,21 +816,8 @@ class TextIndex:
             return None
         return mtime > meta["corpus_mtime"]
 
-    def matching_keys(self, query: Query | str) -> np.ndarray:
-        """:func:`number_key` of every match, as a uint64 array: the filter set handed to the vector side."""
-        ast = parse_query(query) if isinstance(query, str) else query
-        index = self._open(create=False)
-        index.reload()
-        searcher = index.searcher()
-        compiled = compile_query(ast, self._schema)
-        total = searcher.search(compiled, limit=1, count=True).count
-        if total <= 0:
-            return np.empty(0, np.uint64)
-        addrs = [a for _, a in searcher.search(compiled, limit=total).hits]
-        return np.asarray(searcher.fast_field_values("pn_key", addrs), dtype=np.uint64)
-
-    def matching_numbers(self, query: Query | str, *, limit: int | None = None) -> list[str]:
-        """Publication numbers of every match (up to ``limit``), in score order: the filter set for vectors."""
+    def _all_matches(self, query: Query | str, limit: int | None = None) -> tuple[Any, list[Any]]:
+        """The searcher and the addresses of every match (up to ``limit``), in score order."""
         ast = parse_query(query) if isinstance(query, str) else query
         index = self._open(create=False)
         index.reload()
@@ -839,12 +826,23 @@ class TextIndex:
         total = searcher.search(compiled, limit=1, count=True).count
         n = total if limit is None else min(total, limit)
         if n <= 0:
-            return []
-        addrs = [a for _, a in searcher.search(compiled, limit=n).hits]
-        try:
-            return [str(v) for v in searcher.fast_field_values("publication_number", addrs)]
-        except Exception:  # older tantivy-py: read the stored field instead
-            return [searcher.doc(a)["publication_number"][0] for a in addrs]
+            return searcher, []
+        return searcher, [a for _, a in searcher.search(compiled, limit=n).hits]
+
+    def matching_keys(self, query: Query | str) -> np.ndarray:
+        """:func:`number_key` of every match, as a uint64 array: the filter set handed to the vector side."""
+        searcher, addrs = self._all_matches(query)
+        if not addrs:
+            return np.empty(0, np.uint64)
+        return np.asarray(searcher.fast_field_values("pn_key", addrs), dtype=np.uint64)
+
+    def matching_numbers(self, query: Query | str, *, limit: int | None = None) -> list[str]:
+        """Publication numbers of every match (up to ``limit``), in score order (what an export selects).
+
+        Read from the stored field: tantivy-py gives fast-field access to numeric fields only.
+        """
+        searcher, addrs = self._all_matches(query, limit)
+        return [searcher.doc(a)["publication_number"][0] for a in addrs]
 
     def search(
         self,

@@ -22,7 +22,6 @@ Parquet snapshot, shards and index, never the writer's database, so search keeps
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -31,6 +30,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,6 +40,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from patnav.corpus.store import transaction
 from patnav.search.keys import number_key
 
 if TYPE_CHECKING:
@@ -318,15 +319,8 @@ class _Ledger:
     def _drop_empty_shards(self) -> None:
         self.con.execute("DELETE FROM shards WHERE shard NOT IN (SELECT DISTINCT shard FROM vectors)")
 
-    @contextlib.contextmanager
-    def _tx(self) -> Any:
-        self.con.execute("BEGIN TRANSACTION")
-        try:
-            yield
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
-        self.con.execute("COMMIT")
+    def _tx(self) -> AbstractContextManager[None]:
+        return transaction(self.con)
 
     def needs_compaction(self) -> bool:
         live, stored, n_shards = self.con.execute(
