@@ -50,3 +50,21 @@ def spark_session() -> Any:
     if required:
         pytest.fail(f"PATNAV_REQUIRE_SPARK=1 but Spark cannot run: {problem}")
     pytest.skip(f"Spark cannot run here: {problem}")
+
+
+#: the real-data folders the shared comparison corpus is loaded from (~9,000 publications, every table non-empty)
+REAL_SOURCES = ("google-patents-export", "patentsview", "ep-publication-xml", "office-api-responses", "uspto-grant-xml")
+
+
+@pytest.fixture(scope="session")
+def real_corpus(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A corpus loaded once per session from the real data (with its Parquet mirror); tests must not write to it."""
+    from patnav.corpus.loader import load_paths
+    from patnav.corpus.store import Corpus
+
+    path = tmp_path_factory.mktemp("real") / "corpus"
+    with Corpus(path) as corpus:
+        report = load_paths(corpus, [shared_data / name for name in REAL_SOURCES])
+        _, counts = report.totals()
+    assert counts.new > 5000, "the readers loaded too little of the real data to compare engines on"
+    return path

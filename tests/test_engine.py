@@ -263,3 +263,25 @@ def test_placeholders_skip_quoted_text_and_casts() -> None:
     assert placeholders(sql) == ["one", "two", "one"]
     assert rewrite_placeholders(sql, "$").endswith("WHERE a = $one AND b IN ($two, $one)")
     assert "':not'" in rewrite_placeholders(sql, "$")
+
+
+def test_registered_tables_join_the_corpus(engine: Engine) -> None:
+    """A reference table (here a two-row concordance) is queryable beside the corpus tables, typed canonically."""
+    reference = pa.table(
+        {"prefix": pa.array(["G06N", "H04L"]), "field": pa.array([6, 3], pa.int32()), "weight": [0.5, 1.0]}
+    )
+    engine.register("ref_fields", reference)
+    rows = engine.rows(
+        """SELECT c.publication_number, r.field, r.weight FROM classifications c
+           JOIN ref_fields r ON substr(replace(c.symbol, ' ', ''), 1, 4) = r.prefix
+           ORDER BY c.publication_number, r.field"""
+    )
+    assert rows == [("CN112345678A", 6, 0.5), ("US10000001B2", 3, 1.0)]
+    assert engine.query("SELECT field FROM ref_fields").schema.field("field").type == pa.int64()
+
+
+def test_register_refuses_to_shadow_a_corpus_table(engine: Engine) -> None:
+    with pytest.raises(EngineError, match="corpus table"):
+        engine.register("publications", pa.table({"x": [1]}))
+    with pytest.raises(EngineError, match="lower-case"):
+        engine.register("x; DROP", pa.table({"x": [1]}))

@@ -17,9 +17,6 @@ from patnav.model.records import Citation, Classification, LegalEvent, Party, Pu
 
 LOADED = dt.datetime(2024, 5, 1, tzinfo=dt.UTC)
 
-#: the real-data folders the comparison corpus is loaded from (~9,000 publications, every table non-empty)
-REAL_SOURCES = ("google-patents-export", "patentsview", "ep-publication-xml", "office-api-responses", "uspto-grant-xml")
-
 
 # -- a hand-written corpus with known answers ------------------------------------------------------------------
 
@@ -145,18 +142,6 @@ def test_rejects_unknown_dimension(hand_corpus: Path) -> None:
 
 
 # -- real data: every dimension, DuckDB and Spark give identical results -------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def real_corpus(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from patnav.corpus.loader import load_paths
-
-    path = tmp_path_factory.mktemp("real") / "corpus"
-    with Corpus(path) as corpus:
-        report = load_paths(corpus, [shared_data / name for name in REAL_SOURCES])
-        _, counts = report.totals()
-    assert counts.new > 5000, "the readers loaded too little of the real data to compare engines on"
-    return path
 
 
 def _all_stats(engine: Engine) -> dict[str | None, StatsResult]:

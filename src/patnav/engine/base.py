@@ -14,8 +14,10 @@ The portable subset (what every engine must run identically, and what the confor
   ``UNION ALL``, scalar sub-queries, ``[NOT] IN (subquery)``, ``[NOT] EXISTS``.
 * ``count(*)``, ``count(DISTINCT x)``, ``sum``, ``min``, ``max``, ``avg``; ``row_number() OVER (PARTITION BY …
   ORDER BY …)`` and ``count(*) OVER ()``.
+* ``sum(x) OVER (PARTITION BY …)``, ``max(x) OVER (PARTITION BY …)``, ``count(*) OVER (PARTITION BY …)``.
 * ``coalesce``, ``nullif``, ``CASE WHEN``, ``trim``, ``upper``, ``lower``, ``substr(s, start, len)``,
-  ``length``, ``year(d)``, ``month(d)``, ``CAST(x AS BIGINT|DOUBLE|STRING|DATE)``
+  ``replace(s, from, to)``, ``length``, ``year(d)``, ``month(d)``, ``day(d)`` (date arithmetic differs between
+  the engines: compare dates as ``year(d) * 10000 + month(d) * 100 + day(d)``), ``CAST(x AS BIGINT|DOUBLE|STRING|DATE)``
   (not ``VARCHAR``: Spark wants a length), ``x IS [NOT] NULL``.
 * Always write ``NULLS FIRST``/``NULLS LAST`` when ordering a column that may be null (the engines' defaults
   differ), and order by enough columns to make the order total: results are compared row by row.
@@ -64,6 +66,9 @@ class Engine(Protocol):
       totally, on every engine. That is what the conformance suite (``tests/test_engine.py``) checks.
     * :meth:`tables` lists the corpus tables the engine can see; :meth:`close` releases the engine's own
       resources (not a shared Spark session). Engines are context managers.
+    * :meth:`register` makes an Arrow table (a reference table such as a concordance, or a user's list of
+      awards) queryable under ``name`` for the rest of the engine's life, beside the corpus tables; it never
+      writes to the corpus and may not shadow a corpus table.
     """
 
     name: ClassVar[str]
@@ -73,6 +78,8 @@ class Engine(Protocol):
     def rows(self, sql: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]: ...
 
     def tables(self) -> list[str]: ...
+
+    def register(self, name: str, table: pa.Table) -> None: ...
 
     def close(self) -> None: ...
 
@@ -95,6 +102,9 @@ class EngineBase:
         return list(zip(*columns, strict=True)) if columns else []
 
     def tables(self) -> list[str]:  # pragma: no cover
+        raise NotImplementedError
+
+    def register(self, name: str, table: pa.Table) -> None:  # pragma: no cover
         raise NotImplementedError
 
     def close(self) -> None:
@@ -144,6 +154,19 @@ def check_read_only(sql: str) -> None:
     first = bare.split(None, 1)[0].upper() if bare else ""
     if first not in {"SELECT", "WITH", "("} or ";" in bare or _WRITES.search(bare):
         raise EngineError("engines run one read-only query (SELECT or WITH … SELECT), never a command")
+
+
+_NAME = re.compile(r"[a-z_][a-z0-9_]*")
+
+
+def check_table_name(name: str) -> None:
+    """Raise unless ``name`` can be registered: a plain lower-case identifier that is not a corpus table."""
+    from patnav.model.schema import TABLES
+
+    if not _NAME.fullmatch(name):
+        raise EngineError(f"cannot register a table named {name!r}: use lower-case letters, digits and _")
+    if name in TABLES:
+        raise EngineError(f"cannot register {name!r}: a corpus table has that name")
 
 
 def check_params(sql: str, params: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from patnav.engine.base import (
     canonical_table,
     check_params,
     check_read_only,
+    check_table_name,
 )
 from patnav.engine.base import rewrite_placeholders as _rewrite
 from patnav.model.schema import TABLES
@@ -89,6 +90,10 @@ class DuckDBEngine(EngineBase):
     def tables(self) -> list[str]:
         found = {r[0] for r in self._con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
         return [name for name in TABLES if name in found]
+
+    def register(self, name: str, table: pa.Table) -> None:
+        check_table_name(name)
+        self._con.register(name, table)
 
     def close(self) -> None:
         self._con.close()

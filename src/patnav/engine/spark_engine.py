@@ -25,6 +25,7 @@ from patnav.engine.base import (
     canonical_table,
     check_params,
     check_read_only,
+    check_table_name,
 )
 from patnav.model.schema import TABLES
 
@@ -127,6 +128,7 @@ class SparkEngine(EngineBase):
         self._master = master
         self._conf = dict(conf or {})
         self._spark: SparkSession | None = None
+        self._registered: set[str] = set()
 
     @property
     def spark(self) -> SparkSession:
@@ -154,8 +156,14 @@ class SparkEngine(EngineBase):
         found = {t.name for t in self.spark.catalog.listTables()}
         return [name for name in TABLES if name in found]
 
+    def register(self, name: str, table: pa.Table) -> None:
+        check_table_name(name)
+        self.spark.createDataFrame(table).createOrReplaceTempView(name)
+        self._registered.add(name)
+
     def close(self) -> None:
         if self._spark is not None:
-            for name in TABLES:
+            for name in (*TABLES, *self._registered):
                 self._spark.catalog.dropTempView(name)
+            self._registered.clear()
             self._spark = None
