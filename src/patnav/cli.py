@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from patnav.config import default_corpus
+from patnav.cli_common import CorpusOpt, _corpus_path, _fail, _open_corpus, console, err
+from patnav.cli_indicators import indicators_app, rules_app
 from patnav.i18n import _
 
 app = typer.Typer(
@@ -22,45 +22,8 @@ app = typer.Typer(
 )
 corpus_app = typer.Typer(help=_("Inspect the loaded corpus."), no_args_is_help=True)
 app.add_typer(corpus_app, name="corpus")
-
-console = Console()
-err = Console(stderr=True)
-
-CorpusOpt = Annotated[
-    Path | None, typer.Option("--corpus", help=_("Corpus folder (default: $PATNAV_CORPUS or var/corpus)."))
-]
-
-
-def _corpus_path(value: Path | None) -> Path:
-    return value if value is not None else default_corpus()
-
-
-def _open_corpus(value: Path | None, *, create: bool = False, read_only: bool = False):  # type: ignore[no-untyped-def]
-    import duckdb
-
-    from patnav.corpus.store import Corpus, CorpusNotFoundError
-
-    try:
-        return Corpus(_corpus_path(value), create=create, read_only=read_only)
-    except CorpusNotFoundError as exc:
-        err.print(f"[red]{_('Error')}:[/red] {exc}")
-        raise typer.Exit(2) from None
-    except duckdb.IOException as exc:
-        if "lock" not in str(exc).lower():
-            raise
-        err.print(
-            f"[red]{_('Error')}:[/red] "
-            + _(
-                "the corpus {path} is in use by another patnav process (a load, or embedding in the background): "
-                "wait for it to finish, then try again"
-            ).format(path=_corpus_path(value))
-        )
-        raise typer.Exit(3) from None
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[red]{_('Error')}:[/red] {message}")
-    return typer.Exit(code)
+app.add_typer(indicators_app, name="indicators")
+app.add_typer(rules_app, name="rules")
 
 
 @app.command(

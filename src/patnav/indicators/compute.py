@@ -66,6 +66,7 @@ class IndicatorRun:
     caveats: list[str]
     timings: dict[str, float] = field(default_factory=dict)
     computed_at: str = ""
+    labels: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
 
     def manifest(self) -> dict[str, Any]:
         """The run's provenance as plain JSON-able data (written beside the tables)."""
@@ -79,6 +80,7 @@ class IndicatorRun:
             "placeholders": self.placeholders,
             "caveats": self.caveats,
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
+            "labels": self.labels,
         }
 
 
@@ -248,11 +250,13 @@ def compute(
         folder = reference_dir if reference_dir is not None else _default_reference_dir()
         folder = Path(folder) if folder is not None else None
         references: dict[str, str] = {}
+        labels: dict[str, dict[str, dict[str, str]]] = {}
         placeholders: list[str] = [r.label for r in rules.values() if r.placeholder]
         wipo_path = folder / WIPO_FILE if folder else None
         if wipo_path is not None and wipo_path.is_file():
             wipo = load_wipo_fields(wipo_path)
             references["wipo35"] = wipo.source
+            labels["wipo35"] = wipo.labels
             engine.register("ref_wipo", wipo.table)
         else:
             engine.register("ref_wipo", _empty_ref(REFERENCE_SCHEMA))
@@ -295,6 +299,7 @@ def compute(
                 continue
             industry_tables.append((rule, ref))
             references[ref.scheme] = ref.source
+            labels[ref.scheme] = ref.labels
             if ref.placeholder:
                 placeholders.append(rule.label)
 
@@ -366,6 +371,7 @@ def compute(
         ],
         timings=steps.timings,
         computed_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        labels=labels,
     )
 
 
@@ -548,6 +554,11 @@ def _assemble(
     norm: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for comp in ("fwd_cits5", "family_size", "claims", "generality", "bwd_cits"):
         norm[comp] = cohorts.normalise(cohort, v[comp].astype(float), ok[comp])
+    if oecd.params.get("uncited_generality") == "zero":
+        # a patent nobody cited has spread to no field: its generality component is 0, not unknown
+        uncited = has_pub & (v["fwd_cits"] == 0) & (cohort >= 0) & ~norm["generality"][1]
+        values, valid = norm["generality"]
+        norm["generality"] = (np.where(uncited, 0.0, values), valid | uncited)
     norm["grant_lag_index"] = (gli, gli_ok)
     for index in ("quality_index_4", "quality_index_6"):
         comps = list(oecd.param(index))
@@ -562,7 +573,10 @@ def _assemble(
     doc_types = set(hv.param("doc_types"))
     doc_type = np.array(base.column("doc_type").to_pylist(), dtype=object)
     st = np.array(status["status"], dtype=object)
+    estimated = np.array([bool(x) for x in status["status_estimated"]])
     eligible = np.isin(doc_type, list(doc_types)) & (st == "in_force")
+    if not hv.params.get("accept_estimated_status", True):
+        eligible &= ~estimated
     flags: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     categories = {c["id"]: c for c in hv.param("categories")}
     if "sei" in categories:
@@ -586,6 +600,8 @@ def _assemble(
     cols.set("high_value", any_true, np.ones(n, bool))
     for i in np.flatnonzero(eligible | ok.get("pledges", np.zeros(n, bool))):
         ev: dict[str, Any] = {}
+        if eligible[i] and estimated[i]:
+            ev["status"] = "in_force estimated from the statutory term (no legal events)"
         if "sei" in flags and flags["sei"][0][i]:
             ev["sei"] = v["sei"][i]
         if "overseas" in flags and flags["overseas"][0][i]:
