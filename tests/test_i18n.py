@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,13 @@ def _msgids() -> set[str]:
     ):
         if isinstance(message, str) and message:
             found.add(message)
+    # Babel's extractor does not look inside f-strings: f"{_('Rules')}: …" must be translated too
+    inner = re.compile(r"""_\((?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")\)""")
+    for path in SRC.rglob("*.py"):
+        for match in inner.finditer(path.read_text(encoding="utf-8")):
+            text = match.group(1) if match.group(1) is not None else match.group(2)
+            if text and "{" not in text:
+                found.add(text.encode().decode("unicode_escape") if "\\" in text else text)
     return found
 
 

@@ -349,8 +349,9 @@ def rules_list(domain: Annotated[str | None, typer.Argument(help=_("Only this do
     except RuleError as exc:
         raise _fail(str(exc)) from None
     table = Table()
-    for name in (_("domain"), _("version"), _("effective from"), _("verified"), _("placeholder"), _("title")):
-        table.add_column(name, overflow="fold")
+    for name in (_("domain"), _("version"), _("effective from"), _("verified"), _("placeholder")):
+        table.add_column(name, no_wrap=True)
+    table.add_column(_("title"), overflow="fold")
     for r in rules:
         version = f"{r.version} *" if r.default else r.version
         table.add_row(

@@ -96,8 +96,9 @@ _CELL_UNITS: tuple[tuple[str, Decimal], ...] = tuple(
 )  # fmt: skip
 
 _MISSING = frozenset({"", "-", "--", "—", "——", "–", "/", "n/a", "na", "null", "none", "nan", "不适用", "无"})
-_NUMBER_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?")
-_GROUPED_RE = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?")
+_NUMBER_RE = re.compile(r"(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?")
+_UNIT_FOLD_RE = re.compile(r"[\s_\-.,]")
+_SEPARATORS = (",", " ", "'", "_")
 _HEADER_UNIT_RE = re.compile(r"^(?P<base>.*?)[(\[【](?P<unit>[^()\[\]【】]*)[)\]】]$")
 _FOLD_RE = re.compile(r"[^0-9a-z\u3400-\u4dbf\u4e00-\u9fff]")
 _YEAR_RE = re.compile(r"(?:fy)?(\d{4})(?:年度?)?")
@@ -143,7 +144,7 @@ def unit_multiplier(unit: str, *, persons: bool = False) -> Decimal:
 
     Raises :class:`ValueError` for a unit it does not know (another currency, a percentage…).
     """
-    folded = _fold(unit.replace("¥", "元").replace("￥", "元"))
+    folded = _UNIT_FOLD_RE.sub("", unicodedata.normalize("NFKC", unit).lower())
     if persons:
         if folded in _PERSONS:
             return _PERSONS[folded]
@@ -198,37 +199,40 @@ def map_header(header: str) -> tuple[FinancialsField, Decimal, int] | None:
 def parse_amount(text: str, multiplier: Decimal = Decimal(1)) -> float | None:
     """An amount in yuan from a cell written in units of ``multiplier`` yuan; None for an empty cell or a dash.
 
-    Accepts thousands separators (``1,234,567.8``; a comma that does not group thousands is refused as
-    ambiguous), full-width digits, a leading ``¥``/``CNY``/``RMB``, accounting negatives ``(1,234)``, scientific
-    notation, and a Chinese unit at the end (``1.2亿``, ``3000万元``) when ``multiplier`` is 1. Raises
-    :class:`ValueError` saying why otherwise.
+    Accepts thousands separators (``1,234,567.8``, ``1 234 567``, ``1'234``; a separator that does not group
+    thousands is refused as ambiguous), full-width digits, a leading ``¥``/``CNY``/``RMB``, accounting negatives
+    ``(1,234)``, scientific notation, and a Chinese unit at the end (``1.2亿``, ``3000万元``) when ``multiplier``
+    is 1. Raises :class:`ValueError` saying why otherwise.
     """
     s = unicodedata.normalize("NFKC", text).strip().lower()
     if s in _MISSING:
         return None
-    s = s.replace("\u00a0", "").replace(" ", "").replace("_", "").replace("'", "")
     negative = False
     if s.startswith("(") and s.endswith(")"):
-        negative, s = True, s[1:-1]
-    for prefix in ("人民币", "rmb", "cny", "¥"):
-        if s.startswith(prefix):
-            s = s[len(prefix) :]
-        elif s.startswith("-" + prefix) or s.startswith("+" + prefix):
-            s = s[0] + s[1 + len(prefix) :]
+        negative, s = True, s[1:-1].strip()
+    sign = ""
+    for _ in range(2):  # "-¥5" and "¥-5"
+        if s[:1] in ("+", "-") and not sign:
+            sign, s = s[0], s[1:].strip()
+        for prefix in ("人民币", "rmb", "cny", "¥"):
+            if s.startswith(prefix):
+                s = s[len(prefix) :].strip()
     for unit, scale in _CELL_UNITS:
         if s.endswith(unit) and len(s) > len(unit):
             if multiplier != 1:
                 raise ValueError(f"{text!r} names a unit ({unit}) and so does its column header")
-            s, multiplier = s[: -len(unit)], multiplier * scale
+            s, multiplier = s[: -len(unit)].strip(), multiplier * scale
             break
-    if "," in s:
-        if not _GROUPED_RE.fullmatch(s):
-            raise ValueError(f"{text!r} is not a number (a comma must separate thousands; write decimals with '.')")
-        s = s.replace(",", "")
+    separators = {c for c in _SEPARATORS if c in s}
+    if separators:
+        sep = separators.pop()
+        if separators or not re.fullmatch(rf"\d{{1,3}}(?:{re.escape(sep)}\d{{3}})+(?:\.\d*)?", s):
+            raise ValueError(f"{text!r} is not a number (separators must group thousands; write decimals with '.')")
+        s = s.replace(sep, "")
     if not _NUMBER_RE.fullmatch(s):
         raise ValueError(f"{text!r} is not a number")
     try:
-        value = Decimal(s) * multiplier
+        value = Decimal(sign + s) * multiplier
     except InvalidOperation as exc:  # pragma: no cover - the pattern admits only valid decimals
         raise ValueError(f"{text!r} is not a number") from exc
     result = float(-value if negative else value)

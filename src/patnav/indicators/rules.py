@@ -78,7 +78,7 @@ def read_rule(path: Path) -> Rule:
     """Parse one rule file; a missing key or a wrong type raises :class:`RuleError` naming the file and key."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+    except (OSError, yaml.YAMLError, ValueError) as exc:  # PyYAML raises ValueError for dates like 2020-13-01
         raise RuleError(f"{path}: cannot read rule file: {exc}") from exc
     if not isinstance(data, dict):
         raise RuleError(f"{path}: a rule file must be a mapping")
