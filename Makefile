@@ -37,9 +37,13 @@ demo: env system-deps
 	@sleep 5; $(BIN)/patnav index status --corpus "$(CORPUS)" || true
 	@echo "== a sample search"
 	$(BIN)/patnav search 'ti:(neural network) AND pa:"International Business Machines" AND pd:[2005 TO 2012]' --corpus "$(CORPUS)" -n 5
+	@echo "== indicators (legal status, OECD quality, CNIPA high-value, industries) as of today"
+	$(BIN)/patnav indicators compute $(if $(wildcard $(DATA)/classification),--reference-dir "$(DATA)/classification") --corpus "$(CORPUS)"
+	$(BIN)/patnav indicators portfolio --by applicant --top 10 --corpus "$(CORPUS)"
 	@echo
 	@echo "Ready. Try:  $(BIN)/patnav search 'pa:华为 OR ipc:G06N3' --corpus $(CORPUS)"
 	@echo "             $(BIN)/patnav corpus show US7395251B2 --corpus $(CORPUS)"
+	@echo "             $(BIN)/patnav indicators show EP1000000B1 --corpus $(CORPUS)"
 	@echo "             $(BIN)/patnav index status --corpus $(CORPUS)   (embedding progress; log: $(CORPUS)/embedding.log)"
 	@echo "             $(BIN)/patnav search --semantic '一种基于循环神经网络的交通流预测方法' --corpus $(CORPUS)   (once embedded)"
 
