@@ -347,3 +347,37 @@ def test_empty_reference_folder_leaves_cohorts_missing(hand_corpus: Path, tmp_pa
     assert p1["tech_field"] is None and p1["quality_index_4"] is None and p1["fwd_cits5"] == 2
     assert any("WIPO" in c for c in run.caveats)
     assert isinstance(run.table, pa.Table)
+
+
+def test_patent_intensity_worked_by_hand(hand_corpus: Path, tmp_path: Path) -> None:
+    """Hand-made industry shares over the hand-written corpus: P1 (granted 2007) ½ A + ½ B, P3 (2008) A,
+    C1 (2009) B, C2 (2012, outside 2005–2009) A. Employment A 20,000, B 10,000, C 10,000 (no grants).
+    Grants: A 1.5, B 1.5, C 0 → intensity per 10,000 employees A 0.75, B 1.5, C 0; employment-weighted mean
+    3 / 4 = 0.75; mean grants 1.0. Patent-intensive (both above): B only. D has grants but no employment."""
+    from patnav.indicators.intensity import intensity, read_employment
+    from patnav.indicators.results import StoredRun
+
+    shares = pa.table(
+        {
+            "publication_number": ["US1000001B2", "US1000001B2", "US1000003B2", "US1000101B2", "US1000102B2",
+                                   "US1000104B2"],
+            "scheme": ["t"] * 6,
+            "code": ["A", "B", "A", "B", "A", "D"],
+            "weight": [0.5, 0.5, 1.0, 1.0, 1.0, 1.0],
+        }
+    )  # fmt: skip
+    run = StoredRun(pa.table({"publication_number": ["x"]}), shares, pa.table({"x": [1]}), {"labels": {}})
+    employment_file = tmp_path / "employment.csv"
+    employment_file.write_text('industry,employment\nA,20000\nB,"10,000"\nC,10000\n', encoding="utf-8")
+    figures = read_employment(employment_file)
+    assert figures == {"A": 20000.0, "B": 10000.0, "C": 10000.0}
+    with get_engine("duckdb", hand_corpus) as engine:
+        result = intensity(engine, run, figures, scheme="t", last_year=2009, window=5)
+    rows = {r.code: r for r in result.rows}
+    assert (result.first_year, result.weighted_mean_intensity, result.mean_grants) == (2005, 0.75, 1.0)
+    assert {c: (r.grants, r.intensity) for c, r in rows.items()} == {"A": (1.5, 0.75), "B": (1.5, 1.5), "C": (0.0, 0.0)}
+    assert [c for c, r in rows.items() if r.patent_intensive] == ["B"]
+    assert result.without_employment == ()  # D's grant (2013) lies outside the window
+    with get_engine("duckdb", hand_corpus) as engine:
+        wider = intensity(engine, run, figures, scheme="t", last_year=2013, window=9)
+    assert wider.without_employment == ("D",)

@@ -388,3 +388,67 @@ def rules_show(
         console.print(f"[bold]{_('Notes')}:[/bold] {r.notes}")
     console.print(f"[bold]{_('File')}:[/bold] {r.path}")
     console.print(yaml.safe_dump(dict(r.params), allow_unicode=True, sort_keys=False))
+
+
+@indicators_app.command(
+    "intensity", help=_("Patent intensity per industry: invention grants per 10,000 employees, when you supply them.")
+)
+def intensity_cmd(
+    employment: Annotated[
+        Path, typer.Option("--employment", help=_("CSV/XLSX with columns industry and employment (persons)."))
+    ],
+    year: Annotated[int, typer.Option("--year", help=_("Last year of the grant window."))],
+    window: Annotated[int, typer.Option("--window", help=_("Years of grants counted."))] = 5,
+    scheme: Annotated[str, typer.Option("--scheme", help=_("Industry classification: nace2 or pii."))] = "nace2",
+    engine: EngineOpt = "duckdb",
+    corpus: CorpusOpt = None,
+) -> None:
+    from patnav.engine import EngineUnavailableError, get_engine
+    from patnav.indicators.intensity import intensity, read_employment
+    from patnav.indicators.reference import ReferenceError
+    from patnav.indicators.results import NoIndicatorsError, load_run
+
+    path = _corpus_path(corpus)
+    try:
+        run = load_run(path)
+        figures = read_employment(employment)
+        with get_engine(engine, path) as eng:
+            result = intensity(
+                eng, run, figures, scheme=scheme, last_year=year, window=window, lang=current_lang().split("_")[0]
+            )
+    except (NoIndicatorsError, EngineUnavailableError, ReferenceError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    title = _("Patent intensity {first}–{last} ({scheme})").format(
+        first=result.first_year, last=result.last_year, scheme=scheme
+    )
+    table = Table(title=title)
+    for name, justify in (
+        (_("industry"), "left"),
+        (_("invention grants"), "right"),
+        (_("employment"), "right"),
+        (_("grants per 10,000 employees"), "right"),
+        (_("patent-intensive"), "left"),
+    ):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for r in result.rows:
+        table.add_row(
+            f"{r.code} {r.label or ''}".strip(),
+            _num(r.grants),
+            _num(r.employment),
+            "—" if r.intensity is None else f"{r.intensity:.3f}",
+            _("yes") if r.patent_intensive else "",
+        )
+    console.print(table)
+    if result.weighted_mean_intensity is not None:
+        console.print(
+            _("Employment-weighted mean intensity {mean:.3f}; mean grants {grants:.2f}.").format(
+                mean=result.weighted_mean_intensity, grants=result.mean_grants
+            )
+        )
+    if result.without_employment:
+        console.print(
+            _("Industries with grants but no employment figure: {codes}").format(
+                codes=", ".join(result.without_employment)
+            )
+        )
+    _print_provenance(run.manifest)

@@ -40,23 +40,13 @@ from patnav.analysis.trends import (
 )
 from patnav.engine.base import Engine
 
-#: the kinds of party an applicant can be (``parties.kind``, from the name harmoniser)
-PARTY_KINDS: tuple[str, ...] = (
-    "company",
-    "university",
-    "institute",
-    "individual",
-    "government",
-    "hospital",
-    "unknown",
-)
-
-
 @dataclass(frozen=True, slots=True)
 class Applicant:
     """One applicant of the set.
 
-    ``kind``: the kind of party most often recorded for the name (``unknown`` only when nothing else is);
+    ``kind``: the kind of party most often recorded for the name, a code of ``parties.kind`` (``company``,
+    ``university``, ``institute``, ``individual``, ``government``, ``hospital``; ``unknown`` only when nothing
+    else is recorded);
     ``documents`` and ``families`` it applied for; ``family_share``: its families over all families of the
     set; ``fractional_families`` and ``market_share``: its fractional count and its share of the families
     that name an applicant (these add up to 1 over all applicants); ``first_year``/``last_year`` of its

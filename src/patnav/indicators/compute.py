@@ -159,11 +159,12 @@ def _empty_ref(schema: pa.Schema) -> pa.Table:
     return schema.empty_table()
 
 
-def read_user_table(path: Path, schema: pa.Schema, *, what: str) -> pa.Table:
+def read_user_table(path: Path, schema: pa.Schema, *, what: str, key: str = "publication_number") -> pa.Table:
     """A user's CSV/TSV/XLSX table (awards, pledges) with the columns of ``schema`` (header names, any case).
 
     A bad cell raises :class:`ReferenceError` naming the file, the row and the column: these tables decide
-    high-value flags, so a silently skipped row would change a figure.
+    high-value flags, so a silently skipped row would change a figure. ``key`` names the column that must be
+    filled in every row; it fills the schema's first column.
     """
     from patnav.ingest.base import Rejected, Source, SourceError
     from patnav.ingest.text_source import clean_header, iter_table
@@ -178,10 +179,10 @@ def read_user_table(path: Path, schema: pa.Schema, *, what: str) -> pa.Table:
                 raise ReferenceError(f"{path}, {row.position}: {row.reason} ({what} table)")
             cells = {clean_header(k): (v or "").strip() for k, v in row.as_dict().items()}
             where = f"{path}, {row.position}"
-            if not cells.get("publication_number"):
-                raise ReferenceError(f"{where}, publication_number: empty ({what} table)")
-            for f in schema:
-                text = cells.get(f.name, "")
+            if not cells.get(key):
+                raise ReferenceError(f"{where}, {key}: empty ({what} table)")
+            for i, f in enumerate(schema):
+                text = cells.get(key if i == 0 else f.name, "")
                 value: Any = text or None
                 if value is not None and (pa.types.is_floating(f.type) or pa.types.is_integer(f.type)):
                     try:
