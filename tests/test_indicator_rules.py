@@ -203,3 +203,44 @@ def test_real_concordances_load(shared_data: Path) -> None:
     assert not any(r["prefix"] in ("A99Z", "B29K") for r in rows)  # rows that map to no industry are dropped
     pii = table_from_rule(load_rule("industry", "pii-2019-placeholder"))
     assert pii.placeholder and len(pii.labels) == 7
+
+
+_OFFICES = st.sampled_from(["CN", "US", "EP", "JP", "KR", "DE", "FR", None])
+_KINDS = st.sampled_from(["invention", "utility_model", "design", "plant", "other", None])
+_STAGES = st.sampled_from(["grant", "application", "search_report", "other", None])
+_DAYS = st.one_of(st.none(), st.dates(dt.date(1975, 1, 1), dt.date(2030, 12, 31)))
+
+
+@given(st.lists(st.tuples(_OFFICES, _KINDS, _STAGES, _DAYS, _DAYS, st.one_of(st.none(), st.integers(0, 900))),
+                min_size=1, max_size=40),
+       st.dates(dt.date(1995, 1, 1), dt.date(2035, 12, 31)))  # fmt: skip
+def test_vectorised_status_agrees_with_the_one_by_one_rules(rows: list[tuple], as_of: dt.date) -> None:
+    """The bulk path (publications without legal events) gives exactly what legal_status gives, row by row."""
+    from patnav.indicators.status import bulk_estimated_status
+
+    epoch = dt.date(1970, 1, 1)
+
+    def days(values: list[dt.date | None]) -> tuple[np.ndarray, np.ndarray]:
+        return (np.array([(v - epoch).days if v else 0 for v in values], np.int64),
+                np.array([v is not None for v in values]))  # fmt: skip
+
+    filing, has_filing = days([r[3] for r in rows])
+    grant, has_grant = days([r[4] for r in rows])
+    bulk = bulk_estimated_status(
+        as_of=as_of, country=np.array([r[0] for r in rows], object), doc_type=np.array([r[1] for r in rows], object),
+        stage=np.array([r[2] for r in rows], object), filing=filing, has_filing=has_filing, grant=grant,
+        has_grant=has_grant, extension=np.array([r[5] or 0 for r in rows], np.int64), terms=TERMS, max_pending_years=7,
+    )  # fmt: skip
+    for i, (office, kind, stage, f, g, ext) in enumerate(rows):
+        one = legal_status(as_of=as_of, country=office, doc_type=kind, stage=stage, filing=f, grant=g,
+                           extension_days=ext, events=(), terms=TERMS, max_pending_years=7)  # fmt: skip
+        if not bulk["handled"][i]:
+            assert one.status is None and one.reason, (rows[i], as_of)  # left to the path that gives reasons
+            continue
+        assert bulk["status"][i] == one.status, (rows[i], as_of)
+        to_date = lambda d, ok: epoch + dt.timedelta(days=int(d)) if ok else None  # noqa: E731
+        assert to_date(bulk["status_date"][i], bulk["status_date_valid"][i]) == one.status_date
+        assert to_date(bulk["expiry"][i], bulk["expiry_valid"][i]) == one.expiry
+        assert (int(bulk["remaining"][i]) if bulk["remaining_valid"][i] else None) == one.remaining_term_days
+        assert (float(bulk["maintenance"][i]) if bulk["maintenance_valid"][i] else None) == one.maintenance_years
+        assert bool(bulk["upper_bound"][i]) == (one.basis == "term_upper_bound")

@@ -34,7 +34,7 @@ from patnav.indicators.reference import (
     table_from_rule,
 )
 from patnav.indicators.rules import Rule, RuleError, load_rule
-from patnav.indicators.status import Event, legal_status
+from patnav.indicators.status import Event, bulk_estimated_status, legal_status
 
 #: the rule domains a run uses, and the industry concordances it applies by default
 DOMAINS = ("legal_term", "oecd_quality", "high_value")
@@ -312,7 +312,10 @@ def compute(
         symbols = engine.query(sql.CLASSES)
         engine.register("ind_symbols", symbols)
         classes = symbols.group_by(["publication_number", "cls"]).aggregate([]).select(["publication_number", "cls"])
-        engine.register("ind_classes", classes)
+        counts = classes.group_by("publication_number").aggregate([([], "count_all")])
+        counts = counts.rename_columns(["publication_number", "k"])
+        engine.register("ind_class_counts", counts)
+        engine.register("ind_classes", _with_class_weights(classes, counts))
         cols.scatter(engine.query(sql.SCOPE), {"patent_scope": "patent_scope"}, kind="i")
         cols.scatter(engine.query(sql.FIELDS), {"tech_field": "tech_field", "fields": "fields"}, kind="i")
 
@@ -376,6 +379,13 @@ def compute(
     )
 
 
+def _with_class_weights(classes: pa.Table, counts: pa.Table) -> pa.Table:
+    """``classes`` with ``w`` = CLASS_SCALE // (the publication's number of subclasses): exact integer shares."""
+    joined = classes.join(counts, "publication_number")
+    k = joined.column("k").to_numpy().astype(np.int64)
+    return joined.drop_columns(["k"]).append_column("w", pa.array(sql.CLASS_SCALE // k, pa.int64()))
+
+
 def _sei_rule(name: str) -> Rule:
     """The SEI concordance a high-value rule names: the official table when a user supplied one (an industry
     rule of that exact version), else the shipped placeholder of the same name."""
@@ -417,41 +427,81 @@ def _industry_shares(engine: Engine, rule: Rule, ref: Any) -> pa.Table:
 
 
 def _legal_status(engine: Engine, base: pa.Table, cols: _Columns, rule: Rule, as_of: dt.date) -> dict[str, list[Any]]:
+    """Status, term and maintenance per publication: vectorised for those without decisive legal events (most of
+    a corpus), one by one through :func:`legal_status` for the rest and for any row that needs a reason."""
     events: dict[str, list[Event]] = defaultdict(list)
     for number, date, effect, authority, code, description in engine.rows(sql.EVENTS):
         events[number].append(Event(date, effect, authority, code, description))
     counts = {number: int(c) for number, c in engine.rows(sql.EVENT_COUNTS)}
     terms = rule.param("terms")
     max_pending = int(rule.param("max_pending_years"))
-    out: dict[str, list[Any]] = defaultdict(list)
-    names = ("country", "doc_type", "stage", "filing_date", "grant_date", "term_extension_days")
-    data = {k: base.column(k).to_pylist() for k in names}
+    n = base.num_rows
     keys = base.column("publication_number").to_pylist()
-    for i, number in enumerate(keys):
+    country = np.array(base.column("country").to_pylist(), dtype=object)
+    doc_type = np.array(base.column("doc_type").to_pylist(), dtype=object)
+    stage = np.array(base.column("stage").to_pylist(), dtype=object)
+    filing, has_filing = _date_ints(base.column("filing_date"))
+    grant, has_grant = _date_ints(base.column("grant_date"))
+    ext_col = base.column("term_extension_days")
+    extension = ext_col.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+    bulk = bulk_estimated_status(
+        as_of=as_of, country=country, doc_type=doc_type, stage=stage, filing=filing, has_filing=has_filing,
+        grant=grant, has_grant=has_grant, extension=extension, terms=terms, max_pending_years=max_pending,
+    )  # fmt: skip
+    has_events = np.array([k in events for k in keys], dtype=bool) if events else np.zeros(n, bool)
+    fast = bulk["handled"] & ~has_events
+    any_events = np.array([counts.get(k, 0) > 0 for k in keys], dtype=bool) if counts else np.zeros(n, bool)
+
+    def dates(days: np.ndarray, valid: np.ndarray) -> np.ndarray:
+        out = days.astype("datetime64[D]").astype(object)
+        out[~valid] = None
+        return out
+
+    status = bulk["status"].copy()
+    basis = np.where(bulk["upper_bound"], "term_upper_bound", np.where(status == "pending", "filing_date",
+                                                                       "statutory_term")).astype(object)  # fmt: skip
+    out: dict[str, np.ndarray] = {
+        "status": status,
+        "status_estimated": np.where(status != None, ~any_events, None).astype(object),  # noqa: E711
+        "status_basis": basis,
+        "status_reason": np.full(n, None, dtype=object),
+        "status_date": dates(bulk["status_date"], bulk["status_date_valid"]),
+        "expiry_date": dates(bulk["expiry"], bulk["expiry_valid"]),
+        "remaining_term_days": np.where(bulk["remaining_valid"], bulk["remaining"], None).astype(object),
+        "maintenance_years": np.where(bulk["maintenance_valid"], bulk["maintenance"], None).astype(object),
+        "renewal": np.full(n, None, dtype=object),
+        "granted": bulk["granted"].astype(object),
+    }
+    slow = np.flatnonzero(~fast)
+    filing_list = base.column("filing_date").to_pylist() if len(slow) else []
+    grant_list = base.column("grant_date").to_pylist() if len(slow) else []
+    ext_list = ext_col.to_pylist() if len(slow) else []
+    for i in slow:
+        number = keys[i]
         st = legal_status(
             as_of=as_of,
-            country=data["country"][i],
-            doc_type=data["doc_type"][i],
-            stage=data["stage"][i],
-            filing=data["filing_date"][i],
-            grant=data["grant_date"][i],
-            extension_days=data["term_extension_days"][i],
+            country=country[i],
+            doc_type=doc_type[i],
+            stage=stage[i],
+            filing=filing_list[i],
+            grant=grant_list[i],
+            extension_days=ext_list[i],
             events=events.get(number, ()),
             terms=terms,
             max_pending_years=max_pending,
         )
         estimated = st.estimated and counts.get(number, 0) == 0
-        out["status"].append(st.status)
-        out["status_estimated"].append(estimated if st.status is not None else None)
-        out["status_basis"].append(st.basis)
-        out["status_reason"].append(st.reason)
-        out["status_date"].append(st.status_date)
-        out["expiry_date"].append(st.expiry)
-        out["remaining_term_days"].append(st.remaining_term_days)
-        out["maintenance_years"].append(st.maintenance_years)
-        out["renewal"].append(st.renewal_years if not estimated else None)
-        out["granted"].append(st.granted)
-    return out
+        out["status"][i] = st.status
+        out["status_estimated"][i] = estimated if st.status is not None else None
+        out["status_basis"][i] = st.basis
+        out["status_reason"][i] = st.reason
+        out["status_date"][i] = st.status_date
+        out["expiry_date"][i] = st.expiry
+        out["remaining_term_days"][i] = st.remaining_term_days
+        out["maintenance_years"][i] = st.maintenance_years
+        out["renewal"][i] = st.renewal_years if not estimated else None
+        out["granted"][i] = st.granted
+    return {k: v.tolist() for k, v in out.items()}
 
 
 def _assemble(
@@ -599,23 +649,29 @@ def _assemble(
         out(f"hv_{cat}", flag, known, f"category {cat} not evaluated (no table supplied)")
         any_true |= flag
     cols.set("high_value", any_true, np.ones(n, bool))
-    for i in np.flatnonzero(eligible | ok.get("pledges", np.zeros(n, bool))):
+    # evidence for every patent that meets a category or has a pledge on record (the rest have nothing to show)
+    none = np.zeros(n, bool)
+    has_pledge, has_award = ok.get("pledges", none), ok.get("award", none)
+    sei_flag = flags["sei"][0] if "sei" in flags else none
+    overseas_flag = flags["overseas"][0] if "overseas" in flags else none
+    maintained = flags["maintenance"][0] if "maintenance" in flags else none
+    for i in np.flatnonzero(any_true | has_pledge):
         ev: dict[str, Any] = {}
         if eligible[i] and estimated[i]:
             ev["status"] = "in_force estimated from the statutory term (no legal events)"
-        if "sei" in flags and flags["sei"][0][i]:
+        if sei_flag[i]:
             ev["sei"] = v["sei"][i]
-        if "overseas" in flags and flags["overseas"][0][i]:
+        if overseas_flag[i]:
             ev["overseas"] = v["overseas_grant"][i]
-        if "maintenance" in flags and ok["maintenance_years"][i]:
+        if maintained[i]:
             ev["maintenance_years"] = float(v["maintenance_years"][i])
-        if ok.get("pledges", np.zeros(n, bool))[i]:
+        if has_pledge[i]:
             ev["pledge"] = {
                 "records": int(v["pledges"][i]),
                 "first_record": v["pledge_record"][i],
                 "max_amount_cny": float(v["pledge_cny"][i]) if ok["pledge_cny"][i] else None,
             }
-        if ok.get("award", np.zeros(n, bool))[i]:
+        if has_award[i]:
             ev["award"] = v["award"][i]
         evidence[i] = ev or None
 

@@ -20,7 +20,10 @@ def definitions() -> dict[str, str]:
         "cohort_truncated": _("Members of the cohort cannot all have complete citation windows yet."),
         "status": _("Legal status on the as-of date, from legal events or estimated from the statutory term."),
         "status_estimated": _("No legal events: the status follows from dates and the statutory term alone."),
-        "status_basis": _("What decided the status."),
+        "status_basis": _(
+            "What decided the status: legal_events, statutory_term, term_upper_bound (filing date unknown),"
+            " filing_date or none."
+        ),
         "status_date": _("Date of the event or term end that decided the status."),
         "expiry_date": _("Statutory expiry (term from the rule, plus any US term adjustment)."),
         "remaining_term_days": _("Days from the as-of date to the expiry date, for a patent in force."),

@@ -470,7 +470,11 @@ def _caveats(
     shared = sum(r.shared for r in results)
     out.append(
         "a patent co-owned by several listed enterprises counts for each of them, also in aggregates"
-        + (f" ({shared} such in-force invention patent-owner pairs here)" if shared else " (none here)")
+        + (
+            f" (here {shared} of the enterprises' in-force invention counts are shared ones)"
+            if shared
+            else " (none here)"
+        )
     )
     if unmatched:
         out.append(

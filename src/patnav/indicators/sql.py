@@ -80,17 +80,20 @@ WITH pub AS (
   FROM publications
 ),
 cited AS (SELECT DISTINCT cited_number FROM citations WHERE NOT is_npl AND cited_number IS NOT NULL),
+exact AS (
+  SELECT c.cited_number, p.publication_number AS target FROM cited c JOIN pub p ON p.publication_number = c.cited_number
+),
 cand AS (
-  SELECT c.cited_number, p.publication_number AS target, 0 AS pref, p.publication_date
-  FROM cited c JOIN pub p ON p.publication_number = c.cited_number
-  UNION ALL
-  SELECT c.cited_number, p.publication_number AS target, 1 AS pref, p.publication_date
-  FROM cited c JOIN pub p ON p.bare = regexp_replace(c.cited_number, '{KIND_SUFFIX}', '')
+  SELECT c.cited_number, p.publication_number AS target, p.publication_date
+  FROM (SELECT cited_number FROM cited WHERE cited_number NOT IN (SELECT cited_number FROM exact)) c
+  JOIN pub p ON p.bare = regexp_replace(c.cited_number, '{KIND_SUFFIX}', '')
 ),
 resolved AS (
+  SELECT cited_number, target FROM exact
+  UNION ALL
   SELECT cited_number, target FROM (
     SELECT cited_number, target,
-           row_number() OVER (PARTITION BY cited_number ORDER BY pref, publication_date NULLS LAST, target) AS rn
+           row_number() OVER (PARTITION BY cited_number ORDER BY publication_date NULLS LAST, target) AS rn
     FROM cand) r
   WHERE rn = 1
 ),
@@ -144,17 +147,18 @@ FROM citations GROUP BY publication_number
 """
 
 #: Herfindahl inputs of the class distribution over a publication's citing (``forward``) or cited
-#: (``backward``) patents: each such patent spreads :scale over its subclasses (integer weights, so sums are
-#: exact and the two engines agree to the bit); ``n`` = patents with classes
+#: (``backward``) patents: each such patent spreads CLASS_SCALE over its subclasses (``ind_classes.w``, integer
+#: weights, so sums are exact and the two engines agree to the bit); ``patents`` = those with classes.
+#: ``ind_links`` holds each (citing, cited) pair once.
 _DIVERSITY = """
-WITH k AS (SELECT publication_number, count(*) AS k FROM ind_classes GROUP BY publication_number),
-pairs AS (SELECT DISTINCT __SELF__ AS p, __OTHER__ AS q FROM ind_links),
+WITH pairs AS (SELECT __SELF__ AS p, __OTHER__ AS q FROM ind_links),
 w AS (
-  SELECT pr.p, c.cls, sum(CAST(floor(__SCALE__ / k.k) AS BIGINT)) AS n
-  FROM pairs pr JOIN ind_classes c ON c.publication_number = pr.q JOIN k ON k.publication_number = pr.q
+  SELECT pr.p, c.cls, sum(c.w) AS n
+  FROM pairs pr JOIN ind_classes c ON c.publication_number = pr.q
   GROUP BY pr.p, c.cls
 ),
-cnt AS (SELECT pr.p, count(*) AS patents FROM pairs pr JOIN k ON k.publication_number = pr.q GROUP BY pr.p)
+cnt AS (SELECT pr.p, count(*) AS patents FROM pairs pr JOIN ind_class_counts k ON k.publication_number = pr.q
+        GROUP BY pr.p)
 SELECT w.p AS publication_number, sum(w.n * w.n) AS sumsq, sum(w.n) AS total, min(cnt.patents) AS patents
 FROM w JOIN cnt ON cnt.p = w.p GROUP BY w.p
 """
@@ -166,17 +170,13 @@ CLASS_SCALE = 27720
 def diversity(direction: str) -> str:
     """Generality (``forward``: classes of citing patents) or originality (``backward``: of cited patents)."""
     self_col, other_col = {"forward": ("cited", "citing"), "backward": ("citing", "cited")}[direction]
-    return (
-        _DIVERSITY.replace("__SELF__", self_col)
-        .replace("__OTHER__", other_col)
-        .replace("__SCALE__", f"{CLASS_SCALE}.0")
-    )
+    return _DIVERSITY.replace("__SELF__", self_col).replace("__OTHER__", other_col)
 
 
 #: radicalness: of the subclass assignments of the patents p cites, how many lie outside p's own subclasses
 RADICALNESS = """
-WITH pairs AS (SELECT DISTINCT citing, cited FROM ind_links
-               WHERE citing IN (SELECT publication_number FROM ind_classes))
+WITH pairs AS (SELECT citing, cited FROM ind_links
+               WHERE citing IN (SELECT publication_number FROM ind_class_counts))
 SELECT pr.citing AS publication_number, count(*) AS assignments,
        sum(CASE WHEN own.cls IS NULL THEN 1 ELSE 0 END) AS outside
 FROM pairs pr JOIN ind_classes c ON c.publication_number = pr.cited
