@@ -91,3 +91,31 @@ def test_rules_list_and_show_speak_chinese() -> None:
     assert "战略性新兴产业的发明专利" in out
     code, out = _run("rules", "show", "industry", "sei-2018-placeholder")
     assert code == 0 and "Placeholder" in out
+
+
+def test_kpi_per_enterprise(corpus: str, shared_data: Path, tmp_path: Path) -> None:
+    """A HAND-WRITTEN financials table (fictitious figures) naming a real applicant and a made-up one."""
+    reference = str(shared_data / "classification")
+    code, out = _run("indicators", "compute", "--as-of", "2024-12-31", "--reference-dir", reference, "--corpus", corpus)
+    assert code == 0, out
+    fin = tmp_path / "companies.csv"
+    fin.write_text(
+        "企业名称,年份,营业收入(亿元),利润(亿元),行业,地区,规模以上\n"
+        "IBM Corp.,2024,500,80,electronics,US,是\n"
+        "Nonexistent Widgets Ltd,2024,3,0.5,machinery,Jiangsu,是\n",
+        encoding="utf-8",
+    )
+    table = tmp_path / "kpi.csv"
+    code, out = _run("kpi", "--financials", str(fin), "--year", "2024", "--out", str(table), "--corpus", corpus)
+    assert code == 0, out
+    assert "Nonexistent Widgets Ltd" in out and "plan-2023-48" in out
+    import csv
+
+    rows = {r["enterprise"]: r for r in csv.DictReader(table.open(encoding="utf-8"))}
+    ibm, none = rows["IBM Corp."], rows["Nonexistent Widgets Ltd"]
+    assert ibm["matched"] == "true" and none["matched"] == "false"
+    assert float(ibm["denominator_cny"]) == 500e8
+    assert float(ibm["kpi"]) == pytest.approx(int(ibm["high_value"]) / 500)
+    assert int(ibm["in_force_inventions"]) >= int(ibm["high_value"]) > 0
+    code, out = _run("kpi", "--financials", str(fin), "--year", "2024", "--denominator", "ebitda", "--corpus", corpus)
+    assert code == 2 and "operating_profit" in out

@@ -303,6 +303,13 @@ def portfolio_cmd(
         console.print(_("Wrote {path}").format(path=out))
 
 
+def _ratio(value: float | None) -> str:
+    """A KPI ratio: two decimals, or two significant digits when it is that small."""
+    if value is None:
+        return "—"
+    return f"{value:.2f}" if value == 0 or abs(value) >= 0.01 else f"{value:.2g}"
+
+
 def _num(value: float) -> str:
     return f"{int(value):,}" if float(value).is_integer() else f"{value:,.2f}"
 
@@ -452,3 +459,116 @@ def intensity_cmd(
             )
         )
     _print_provenance(run.manifest)
+
+
+def kpi_cmd(
+    financials: Annotated[
+        Path, typer.Option("--financials", help=_("CSV/XLSX of enterprises: name, year, operating revenue, profit…"))
+    ],
+    year: Annotated[int, typer.Option("--year", help=_("The year whose end the patents are counted at."))],
+    denominator: Annotated[
+        str, typer.Option("--denominator", help=_("operating_revenue (the plan's wording) or operating_profit."))
+    ] = "operating_revenue",
+    office: Annotated[
+        list[str] | None, typer.Option("--office", help=_("Count only patents of this office (repeatable), e.g. CN."))
+    ] = None,
+    rule: Annotated[str | None, typer.Option("--rule", help=_("KPI rule version (default: the default)."))] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help=_("Also write the enterprise table to .xlsx or .csv."))
+    ] = None,
+    corpus: CorpusOpt = None,
+) -> None:
+    """High-value invention patents in force per 100 million yuan, per enterprise and overall."""
+    from patnav.engine import get_engine
+    from patnav.indicators.financials import FinancialsError, read_financials
+    from patnav.indicators.kpi import KpiError, compute_kpi
+    from patnav.indicators.results import NoIndicatorsError, load_run
+    from patnav.indicators.rules import RuleError, load_rule
+
+    if denominator not in ("operating_revenue", "operating_profit"):
+        raise _fail(_("--denominator is operating_revenue or operating_profit"))
+    path = _corpus_path(corpus)
+    try:
+        run = load_run(path)
+    except NoIndicatorsError:
+        message = _("no indicators computed yet: run `patnav indicators compute --as-of {year}-12-31` first")
+        raise _fail(message.format(year=year)) from None
+    try:
+        enterprises = read_financials(financials)
+        with get_engine("duckdb", path) as engine:
+            result = compute_kpi(
+                engine,
+                run,
+                enterprises,
+                year=year,
+                denominator=denominator,  # type: ignore[arg-type]
+                rule=load_rule("kpi", rule),
+                offices=office or None,
+            )
+    except (FinancialsError, KpiError, RuleError) as exc:
+        raise _fail(str(exc)) from None
+    unit = _("100 million yuan")
+    per = _("high-value per {unit} of {denominator}").format(unit=unit, denominator=_(result.denominator))
+    table = Table(title=_("Action-plan KPI, {year} ({per})").format(year=year, per=per))
+    for name, justify in (
+        (_("enterprise"), "left"),
+        (_("industry"), "left"),
+        (_("region"), "left"),
+        (_(result.denominator) + f" ({unit})", "right"),
+        (_("high-value"), "right"),
+        (_("in-force inventions"), "right"),
+        (_("KPI"), "right"),
+        (_("note"), "left"),
+    ):
+        table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    for e in result.enterprises:
+        table.add_row(
+            e.name,
+            e.industry or "",
+            e.region or "",
+            "—" if e.denominator_cny is None else f"{e.denominator_cny / result.unit_cny:,.2f}",
+            str(e.high_value),
+            str(e.in_force_inventions),
+            _ratio(e.kpi),
+            e.reason or ("" if e.matched else _("no matching applicant")),
+        )
+    console.print(table)
+    groups = Table(
+        title=_("Aggregates (sum of patents ÷ sum of {denominator})").format(denominator=_(result.denominator))
+    )
+    for name in (_("group"), _("enterprises"), _("high-value"), _("KPI"), _("distance to target")):
+        groups.add_column(name, overflow="fold")
+    for agg in (result.overall, result.above_scale, *result.by_industry, *result.by_region):
+        groups.add_row(
+            f"{_(agg.group)}{': ' + agg.key if agg.key else ''}",
+            str(agg.enterprises),
+            str(agg.high_value),
+            _ratio(agg.kpi),
+            "—" if agg.distance_to_target is None else f"{agg.distance_to_target:+.2f}",
+        )
+    console.print(groups)
+    console.print(
+        _("Target: about {target} by {target_year} ({rule}); patents in force at {end}.").format(
+            target=result.target, target_year=result.target_year, rule=result.rule_label, end=result.period_end
+        )
+    )
+    if result.unmatched:
+        console.print(_("Enterprises matching no applicant: {names}").format(names=", ".join(result.unmatched)))
+    for caveat in result.caveats:
+        console.print(f"[dim]{_('Note')}: {caveat}[/dim]")
+    if out is not None:
+        import pyarrow as pa
+
+        rows = [
+            {
+                "enterprise": e.name, "industry": e.industry, "region": e.region, "denominator": result.denominator,
+                "denominator_cny": e.denominator_cny, "high_value": e.high_value,
+                "in_force_inventions": e.in_force_inventions, "kpi": e.kpi, "in_force_per_unit": e.in_force_per_unit,
+                "matched": e.matched, "reason": e.reason,
+            }
+            for e in result.enterprises
+        ]  # fmt: skip
+        manifest = dict(run.manifest)
+        manifest["caveats"] = [*manifest.get("caveats", []), *result.caveats, result.rule_label]
+        _write_table(pa.Table.from_pylist(rows), out, manifest)
+        console.print(_("Wrote {path}").format(path=out))
