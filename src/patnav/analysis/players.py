@@ -40,6 +40,7 @@ from patnav.analysis.trends import (
 )
 from patnav.engine.base import Engine
 
+
 @dataclass(frozen=True, slots=True)
 class Applicant:
     """One applicant of the set.

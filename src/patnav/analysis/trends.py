@@ -31,7 +31,7 @@ Direction = Literal["rising", "flat", "falling"]
 Stage = Literal["emerging", "growth", "maturity", "decline", "undetermined"]
 
 #: The usual delay, in months, between an application's priority date and its publication: most laws
-#: (PCT Art. 21, EPC Art. 93, CN Patent Law Art. 34, 35 U.S.C. 122(b)) publish "promptly after 18 months".
+#: (PCT Art. 21, EPC Art. 93, CN Patent Law Art. 34, 35 U.S.C. 122(b)) publish promptly after 18 months.
 #: It is a convention used to flag incomplete years, not a standard: raise it (e.g. to 30 for the PCT national
 #: phase) when a set counts many late-entering family members, lower it for sets of early publications.
 PUBLICATION_DELAY_MONTHS = 18
