@@ -18,11 +18,14 @@ $(VENV)/.installed: pyproject.toml
 
 env: $(VENV)/.installed
 
-# Debian packages the Spark engine needs (Java); installed only where missing and when we may (root).
+# Debian packages the real parts need (Java for Spark, Chromium for report checks, poppler for PDF pages, CJK
+# fonts for Chinese/Japanese PDFs); installed only where missing and when we may (root).
+SYSTEM_PACKAGES := $(if $(shell command -v java),,openjdk-17-jre-headless) $(if $(shell command -v chromium),,chromium) \
+  $(if $(shell command -v pdftoppm),,poppler-utils) $(if $(shell fc-list 2>/dev/null | grep -i "Noto Sans CJK"),,fonts-noto-cjk)
 system-deps:
-	@command -v java >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless; \
-	  else echo "note: Java not found; the Spark engine will be unavailable (install openjdk-17-jre-headless)"; fi; }
+	@if [ -n "$(strip $(SYSTEM_PACKAGES))" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $(SYSTEM_PACKAGES); \
+	  else echo "note: missing Debian packages: $(SYSTEM_PACKAGES) (Spark, report PDFs or browser checks need them)"; fi; fi
 
 demo: env system-deps
 	@echo "== loading $(DATA) into $(CORPUS)"
