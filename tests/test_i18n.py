@@ -16,12 +16,12 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "patnav"
 def _msgids() -> set[str]:
     found = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
-        str(SRC), method_map=[("**.py", "python")], keywords={"_": None, "gettext": None}
+        str(SRC), method_map=[("**.py", "python")], keywords={"_": None, "gettext": None, "g": None}
     ):
         if isinstance(message, str) and message:
             found.add(message)
     # Babel's extractor does not look inside f-strings: f"{_('Rules')}: …" must be translated too
-    inner = re.compile(r"""_\((?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")\)""")
+    inner = re.compile(r"""\b[_g]\((?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")\)""")
     for path in SRC.rglob("*.py"):
         for match in inner.finditer(path.read_text(encoding="utf-8")):
             text = match.group(1) if match.group(1) is not None else match.group(2)

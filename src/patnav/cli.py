@@ -15,6 +15,7 @@ from rich.table import Table
 
 from patnav.cli_common import CorpusOpt, _corpus_path, _fail, _open_corpus, console, err
 from patnav.cli_indicators import indicators_app, kpi_cmd, rules_app
+from patnav.cli_project import project_app
 from patnav.i18n import _
 
 app = typer.Typer(
@@ -24,6 +25,7 @@ corpus_app = typer.Typer(help=_("Inspect the loaded corpus."), no_args_is_help=T
 app.add_typer(corpus_app, name="corpus")
 app.add_typer(indicators_app, name="indicators")
 app.add_typer(rules_app, name="rules")
+app.add_typer(project_app, name="project")
 app.command("kpi", help=_("The action plan's KPI: high-value invention patents per 100 million yuan of revenue."))(
     kpi_cmd
 )

@@ -1,0 +1,136 @@
+"""A navigation project is a YAML file anyone can read, edit, version and re-run: the same file over the same
+data gives the same report.
+
+Types follow GB/T 39551 parts 2–6: ``regional`` (regional planning), ``industry`` (industrial planning),
+``enterprise`` (business operation), ``rnd`` (R&D activities), ``talent`` (talent management).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+TYPES = ("regional", "industry", "enterprise", "rnd", "talent")
+LANGS = ("zh_CN", "ja", "en")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+class ProjectError(ValueError):
+    """A project file is malformed or a project does not exist; the message names the file and the field."""
+
+
+@dataclass
+class Project:
+    """One navigation project.
+
+    ``query`` (the query language of ``patnav search``) and/or ``seeds`` (publication numbers) define the
+    patent set; ``expand`` grows it from the seeds (``family``, ``citations``, ``ipc`` — over-represented
+    classification codes); ``sample_file`` is a hand-checked CSV (``publication_number,relevant``) from which
+    the report states precision (GB/T 39551 asks for the set's recall and precision). ``as_of`` is the data
+    cut-off (default: the latest publication date in the set). ``competitors`` name the enterprises an
+    ``enterprise`` project benchmarks; ``proposal`` is the idea text an ``rnd`` project starts from.
+    """
+
+    name: str
+    type: str
+    title: str = ""
+    query: str | None = None
+    seeds: list[str] = field(default_factory=list)
+    expand: list[str] = field(default_factory=list)
+    region: str | None = None
+    lang: str = "zh_CN"
+    as_of: dt.date | None = None
+    competitors: list[str] = field(default_factory=list)
+    proposal: str | None = None
+    sample_file: str | None = None
+    rules: dict[str, str] = field(default_factory=dict)
+    top: int = 15
+    client: str = ""
+    question: str = ""
+
+    def to_yaml(self) -> str:
+        data: dict[str, Any] = {k: v for k, v in asdict(self).items() if v not in (None, "", [], {})}
+        data["name"], data["type"] = self.name, self.type
+        if self.as_of:
+            data["as_of"] = self.as_of.isoformat()
+        return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+
+
+def projects_dir() -> Path:
+    """Where projects live: ``PATNAV_PROJECTS``, else ``var/projects``."""
+    return Path(os.environ.get("PATNAV_PROJECTS", "var/projects"))
+
+
+def project_path(name_or_path: str | Path, folder: Path | None = None) -> Path:
+    """A project's file: the path given, or ``<projects>/<name>.yaml``."""
+    candidate = Path(name_or_path)
+    if candidate.suffix in (".yaml", ".yml") or candidate.exists():
+        return candidate
+    return (folder or projects_dir()) / f"{name_or_path}.yaml"
+
+
+def validate(project: Project, where: str = "project") -> Project:
+    """Check every field; raise :class:`ProjectError` naming the field."""
+    if not _NAME.fullmatch(project.name):
+        raise ProjectError(f"{where}: name {project.name!r}: use letters, digits, '.', '_' or '-' (max 64)")
+    if project.type not in TYPES:
+        raise ProjectError(f"{where}: type {project.type!r}: choose one of {', '.join(TYPES)}")
+    if project.lang not in LANGS:
+        raise ProjectError(f"{where}: lang {project.lang!r}: choose one of {', '.join(LANGS)}")
+    if not project.query and not project.seeds:
+        raise ProjectError(f"{where}: give a query, seeds, or both, to define the patent set")
+    unknown = set(project.expand) - {"family", "citations", "ipc"}
+    if unknown:
+        raise ProjectError(f"{where}: expand {sorted(unknown)}: choose from family, citations, ipc")
+    if project.top < 1:
+        raise ProjectError(f"{where}: top must be at least 1")
+    if project.type == "rnd" and not project.proposal and not project.seeds:
+        raise ProjectError(f"{where}: an rnd project needs a proposal text or seed patents")
+    return project
+
+
+def load_project(path: Path) -> Project:
+    """Read and validate a project file."""
+    if not path.is_file():
+        raise ProjectError(f"no project file {path} (create one with `patnav project new`)")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, ValueError) as exc:
+        raise ProjectError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ProjectError(f"{path}: a project file is a mapping of fields")
+    known = set(Project.__dataclass_fields__)
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ProjectError(f"{path}: unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    for key in ("name", "type"):
+        if key not in data:
+            raise ProjectError(f"{path}: missing {key}")
+    as_of = data.get("as_of")
+    if isinstance(as_of, str):
+        try:
+            data["as_of"] = dt.date.fromisoformat(as_of)
+        except ValueError as exc:
+            raise ProjectError(f"{path}: as_of {as_of!r} is not a date (YYYY-MM-DD)") from exc
+    for key in ("seeds", "expand", "competitors"):
+        if key in data and not isinstance(data[key], list):
+            raise ProjectError(f"{path}: {key} must be a list")
+    try:
+        project = Project(**{k: v for k, v in data.items() if v is not None})
+    except TypeError as exc:
+        raise ProjectError(f"{path}: {exc}") from exc
+    project.name, project.type = str(project.name), str(project.type)
+    return validate(project, str(path))
+
+
+def save_project(project: Project, path: Path) -> Path:
+    validate(project, str(path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(project.to_yaml(), encoding="utf-8")
+    return path

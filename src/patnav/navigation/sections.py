@@ -1,0 +1,525 @@
+"""Report sections built from the analyses: each function turns one analysis result into a titled section of
+text (in the report's language, quoting its figures), tables and Vega-Lite charts with the data behind them.
+
+Fixed text goes through ``gettext(…, lang)``; data (names, titles) stays as written.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from patnav.analysis.geography import Geography
+from patnav.analysis.players import Players
+from patnav.analysis.trends import Trends
+from patnav.i18n import gettext
+from patnav.navigation.patent_set import SetBuild
+from patnav.navigation.project import Project
+from patnav.report.model import Chart, KeyFigures, Note, Paragraph, Section, Table
+
+BASIS_LABEL = {
+    "priority": "priority year",
+    "filing": "filing year",
+    "publication": "publication year",
+    "grant": "grant year",
+}
+
+
+def _pct(x: float | None) -> str:
+    return "—" if x is None else f"{100 * x:.1f}%"
+
+
+def _n(x: float | int) -> str:
+    return f"{int(x):,}" if float(x).is_integer() else f"{x:,.2f}"
+
+
+def overview(project: Project, build: SetBuild, as_of: Any, lang: str) -> Section:
+    """Project overview (GB/T 39551 workflow step 1): client, type, question, scope, cut-off."""
+    g = lambda m: gettext(m, lang)  # noqa: E731
+    type_names = {
+        "regional": gettext("Regional planning", lang),
+        "industry": gettext("Industrial planning", lang),
+        "enterprise": gettext("Business operation", lang),
+        "rnd": gettext("R&D activities", lang),
+        "talent": gettext("Talent management", lang),
+    }
+    rows = [
+        [g("Navigation type"), f"{type_names[project.type]} (GB/T 39551)"],
+        [g("Client"), project.client or "—"],
+        [g("Decision question"), project.question or "—"],
+        [g("Patent set"), project.query or g("seed patents")],
+        [g("Region"), project.region or "—"],
+        [g("Data cut-off"), str(as_of)],
+    ]
+    figures = KeyFigures(
+        [
+            (g("publications in the set"), f"{len(build.patent_set.numbers or ()):,}"),
+            (g("recall (seeds found by the query)"), _pct(build.recall)),
+            (g("precision (hand-checked sample)"), _pct(build.precision)),
+        ]
+    )
+    return Section("overview", g("Project overview"), [Table([g("item"), g("value")], rows), figures])
+
+
+def methods(project: Project, build: SetBuild, provenance: dict[str, Any], lang: str) -> Section:
+    """Data and methods: how the set was built, what it holds, how sure the figures are."""
+    g = lambda m: gettext(m, lang)  # noqa: E731
+    step_names = {
+        "query": g("search query"),
+        "seeds": g("seed patents added"),
+        "family": g("expanded by family"),
+        "citations": g("expanded by citations (one hop)"),
+        "ipc": g("expanded by over-represented IPC groups"),
+    }
+    blocks: list[Any] = [
+        Paragraph(
+            g(
+                "The patent set was built in the steps below from the loaded corpus; every later figure counts "
+                "this set. Families are counted where the domain counts inventions."
+            )
+        ),
+        Table(
+            [g("step"), g("publications after it")],
+            [[step_names.get(s, s), n] for s, n in build.steps],
+            caption=g("Building the patent set"),
+            source=f"query: {project.query or '—'}; seeds: {len(project.seeds)}; "
+            f"expand: {', '.join(project.expand) or '—'}",
+        ),
+    ]
+    if build.over_represented:
+        blocks.append(
+            Paragraph(g("Over-represented IPC main groups among the seeds") + ": " + ", ".join(build.over_represented))
+        )
+    if build.recall is None:
+        blocks.append(
+            Note(g("Recall was not estimated: give seed patents known to be relevant together with the query."))
+        )
+    else:
+        blocks.append(
+            Paragraph(
+                g("Recall estimate: the query retrieves {found} of {total} seed patents ({share}).").format(
+                    found=round(build.recall * build.seeds_found), total=build.seeds_found, share=_pct(build.recall)
+                )
+            )
+        )
+    if build.precision is None:
+        blocks.append(
+            Note(g("Precision was not estimated: give a hand-checked sample file (publication_number,relevant)."))
+        )
+    else:
+        blocks.append(
+            Paragraph(
+                g("Precision estimate from a hand-checked sample of {n}: {share}.").format(
+                    n=build.precision_sample, share=_pct(build.precision)
+                )
+            )
+        )
+    if build.unparsed_seeds:
+        blocks.append(Note(g("Seed numbers that could not be read") + ": " + ", ".join(build.unparsed_seeds)))
+    rows = [[k, str(v)] for k, v in provenance.items()]
+    blocks.append(Table([g("item"), g("value")], rows, caption=g("Data sources, rules and reference tables")))
+    return Section("methods", g("Data and methods"), blocks)
+
+
+def trends_section(trends: Trends, lang: str) -> Section:
+    """Filings per year by several dates, truncation marked, and the life-cycle stage."""
+    g = lambda m: gettext(m, lang)  # noqa: E731
+    data = []
+    for series in trends.series:
+        for y in series.years:
+            data.append(
+                {
+                    "year": y.year,
+                    "basis": g(BASIS_LABEL[series.basis]),
+                    "families": y.families,
+                    "documents": y.documents,
+                    "complete": g("incomplete") if y.truncated else g("complete"),
+                }
+            )
+    chart = Chart(
+        spec={
+            "data": {"values": data},
+            "mark": {"type": "line", "point": True},
+            "encoding": {
+                "x": {"field": "year", "type": "ordinal", "title": g("year")},
+                "y": {"field": "families", "type": "quantitative", "title": g("families")},
+                "color": {"field": "basis", "type": "nominal", "title": ""},
+                "strokeDash": {"field": "complete", "type": "nominal", "title": ""},
+                "tooltip": [{"field": f} for f in ("basis", "year", "families", "documents", "complete")],
+            },
+            "height": 260,
+        },
+        caption=g("Families per year by priority, filing, publication and grant year"),
+        source="patnav.analysis.trends.year_series",
+        data=data,
+    )
+    lc = trends.life_cycle
+    points = [
+        {"year": p.year, "applications": p.applications, "applicants": p.applicants, "complete": not p.truncated}
+        for p in lc.points
+        if p.applications or p.applicants
+    ]
+    life = Chart(
+        spec={
+            "data": {"values": points},
+            "layer": [
+                {
+                    "mark": {"type": "line", "point": True},
+                    "encoding": {
+                        "x": {"field": "applicants", "type": "quantitative", "title": g("applicants")},
+                        "y": {"field": "applications", "type": "quantitative", "title": g("applications")},
+                        "order": {"field": "year"},
+                        "tooltip": [{"field": "year"}, {"field": "applicants"}, {"field": "applications"}],
+                    },
+                },
+                {
+                    "mark": {"type": "text", "dx": 12, "dy": -6, "fontSize": 9},
+                    "encoding": {
+                        "x": {"field": "applicants", "type": "quantitative"},
+                        "y": {"field": "applications", "type": "quantitative"},
+                        "text": {"field": "year"},
+                    },
+                },
+            ],
+            "height": 260,
+        },
+        caption=g("Technology life cycle: applicants against applications per year"),
+        source=f"patnav.analysis.trends.life_cycle (basis {lc.basis})",
+        data=points,
+    )
+    stage_text = {
+        "emerging": g("emerging"),
+        "growth": g("growth"),
+        "maturity": g("maturity"),
+        "decline": g("decline"),
+        "undetermined": g("undetermined"),
+    }[lc.stage]
+    blocks: list[Any] = [chart]
+    if lc.recent and lc.previous:
+        blocks.append(
+            Paragraph(
+                g(
+                    "Life-cycle stage: {stage}. In {r0}–{r1} there were {ra} applications from {rp} applicants, "
+                    "against {pa} from {pp} in {p0}–{p1}."
+                ).format(
+                    stage=stage_text,
+                    r0=lc.recent.first_year,
+                    r1=lc.recent.last_year,
+                    ra=lc.recent.applications,
+                    rp=lc.recent.applicants,
+                    pa=lc.previous.applications,
+                    pp=lc.previous.applicants,
+                    p0=lc.previous.first_year,
+                    p1=lc.previous.last_year,
+                ),
+                figures={"stage": lc.stage},
+            )
+        )
+    blocks.append(life)
+    last = {s.basis: s.last_complete_year for s in trends.series}
+    blocks.append(
+        Note(
+            g(
+                "Years after {year} (by priority date) are incomplete: applications publish about {months} months "
+                "after their priority date, so recent counts will still grow."
+            ).format(year=last.get("priority"), months=trends.publication_delay_months)
+        )
+    )
+    return Section("trends", g("Trends and life cycle"), blocks)
+
+
+def players_section(players: Players, lang: str, high_value: dict[str, int] | None = None) -> Section:
+    """Top applicants, their kind and trend, concentration overall and by period, new entrants."""
+    g = lambda m: gettext(m, lang)  # noqa: E731
+    trend = {"rising": g("rising"), "flat": g("flat"), "falling": g("falling")}
+    kind = lambda k: g(k)  # noqa: E731
+    rows = []
+    data = []
+    for a in players.top:
+        hv = (high_value or {}).get(a.name)
+        rows.append(
+            [
+                a.name,
+                kind(a.kind),
+                a.families,
+                a.documents,
+                _pct(a.market_share),
+                a.first_year,
+                a.last_year,
+                trend.get(a.trend, a.trend),
+                hv if high_value is not None else "—",
+            ]
+        )
+        data.append({"applicant": a.name, "kind": kind(a.kind), "families": a.families, "share": a.market_share})
+    chart = Chart(
+        spec={
+            "data": {"values": data},
+            "mark": "bar",
+            "encoding": {
+                "y": {"field": "applicant", "type": "nominal", "sort": "-x", "title": ""},
+                "x": {"field": "families", "type": "quantitative", "title": g("families")},
+                "color": {"field": "kind", "type": "nominal", "title": g("kind of party")},
+                "tooltip": [{"field": "applicant"}, {"field": "families"}, {"field": "share", "format": ".1%"}],
+            },
+        },
+        caption=g("Top applicants by families"),
+        source=f"patnav.analysis.players.players (basis {players.basis})",
+        data=data,
+    )
+    c = players.concentration
+    table = Table(
+        [
+            g("applicant"),
+            g("kind of party"),
+            g("families"),
+            g("documents"),
+            g("share"),
+            g("first year"),
+            g("last year"),
+            g("trend"),
+            g("high-value (in force)"),
+        ],
+        rows,
+        caption=g("Top applicants"),
+        source="patnav.analysis.players.players",
+    )
+    period_rows = [
+        [
+            f"{p.first_year}–{p.last_year}" + (" *" if p.truncated else ""),
+            p.concentration.holders,
+            round(p.concentration.cr4, 3),
+            round(p.concentration.cr8, 3),
+            round(p.concentration.hhi_points),
+            round(p.concentration.gini, 3),
+        ]
+        for p in players.by_period
+    ]
+    blocks: list[Any] = [
+        KeyFigures(
+            [
+                (g("applicants"), f"{players.applicants:,}"),
+                (g("families"), f"{players.families:,}"),
+                ("CR4", _pct(c.cr4)),
+                ("CR8", _pct(c.cr8)),
+                ("HHI", f"{c.hhi_points:,.0f}"),
+                ("Gini", f"{c.gini:.2f}"),
+                (g("new entrants"), f"{players.new_entrant_count:,}"),
+            ]
+        ),
+        chart,
+        table,
+        Paragraph(
+            g(
+                "The four largest applicants hold {cr4} of the families and the eight largest {cr8}; the HHI of "
+                "{hhi:.0f} (0–10,000) means the field is {level}."
+            ).format(cr4=_pct(c.cr4), cr8=_pct(c.cr8), hhi=c.hhi_points, level=_hhi_level(c.hhi_points, lang)),
+            figures={"cr4": c.cr4, "cr8": c.cr8, "hhi": c.hhi_points},
+        ),
+        Table(
+            [g("period"), g("applicants"), "CR4", "CR8", "HHI", "Gini"],
+            period_rows,
+            caption=g("Concentration by period (* incomplete)"),
+            source="patnav.analysis.players.players by_period",
+        ),
+    ]
+    if players.new_entrants:
+        blocks.append(
+            Table(
+                [g("new entrant"), g("families"), g("first year")],
+                [[a.name, a.families, a.first_year] for a in players.new_entrants[:15]],
+                caption=g("New entrants (first family in {a}–{b})").format(
+                    a=players.recent_window[0], b=players.recent_window[1]
+                ),
+            )
+        )
+    return Section("players", g("Players"), blocks)
+
+
+def _hhi_level(points: float, lang: str) -> str:
+    # the US merger guidelines' bands (1,500 and 2,500), a common reading of HHI
+    if points < 1500:
+        return gettext("unconcentrated", lang)
+    if points < 2500:
+        return gettext("moderately concentrated", lang)
+    return gettext("highly concentrated", lang)
+
+
+def geography_section(geo: Geography, lang: str, region: str | None) -> Section:
+    g = lambda m: gettext(m, lang)  # noqa: E731
+    offices = [{"office": c.country, "families": c.families, "documents": c.documents} for c in geo.offices[:20]]
+    origins = [{"country": c.country, "families": c.families} for c in geo.applicant_countries[:20]]
+    flows = [{"from": f.applicant_country, "to": f.office, "families": f.families} for f in geo.flows[:80]]
+    blocks: list[Any] = [
+        Chart(
+            spec={
+                "data": {"values": offices},
+                "mark": "bar",
+                "encoding": {
+                    "x": {"field": "office", "type": "nominal", "sort": "-y", "title": g("office")},
+                    "y": {"field": "families", "type": "quantitative", "title": g("families")},
+                    "tooltip": [{"field": "office"}, {"field": "families"}, {"field": "documents"}],
+                },
+                "height": 220,
+            },
+            caption=g("Families by patent office"),
+            source="patnav.analysis.geography.geography offices",
+            data=offices,
+        )
+    ]
+    if flows:
+        blocks.append(
+            Chart(
+                spec={
+                    "data": {"values": flows},
+                    "mark": "rect",
+                    "encoding": {
+                        "x": {"field": "to", "type": "nominal", "title": g("office")},
+                        "y": {"field": "from", "type": "nominal", "title": g("applicant country")},
+                        "color": {"field": "families", "type": "quantitative", "scale": {"scheme": "blues"}},
+                        "tooltip": [{"field": "from"}, {"field": "to"}, {"field": "families"}],
+                    },
+                    "height": 240,
+                },
+                caption=g("Where applicants from each country file (families)"),
+                source="patnav.analysis.geography.geography flows",
+                data=flows,
+            )
+        )
+    if origins:
+        blocks.append(
+            Table(
+                [g("applicant country"), g("families"), g("share"), g("filed abroad")],
+                [
+                    [
+                        c.country,
+                        c.families,
+                        _pct(c.family_share),
+                        _pct(next((o.share_abroad for o in geo.overseas if o.country == c.country), None)),
+                    ]
+                    for c in geo.applicant_countries[:15]
+                ],
+                caption=g("Applicant countries and overseas layout"),
+                source="patnav.analysis.geography.geography",
+            )
+        )
+    known = geo.with_applicant_country_families
+    if geo.families and known < geo.families:
+        blocks.append(
+            Note(
+                g(
+                    "Only {known} of {total} families name an applicant country; the rest are not counted by country."
+                ).format(known=f"{known:,}", total=f"{geo.families:,}")
+            )
+        )
+    if region:
+        mine = next((c for c in geo.applicant_countries if c.country == region), None)
+        rank = next((i for i, c in enumerate(geo.applicant_countries, 1) if c.country == region), None)
+        blocks.append(
+            Paragraph(
+                g("{region}: {families} families, rank {rank} among applicant countries.").format(
+                    region=region, families=mine.families if mine else 0, rank=rank or "—"
+                )
+            )
+        )
+    return Section("geography", g("Geography"), blocks)
+
+
+def quality_section(rows: list[dict[str, Any]], manifest: dict[str, Any], lang: str, top: int) -> Section:
+    """Legal status, OECD quality and CNIPA high-value patents of the set, from an indicator run."""
+    g = lambda m: gettext(m, lang)  # noqa: E731
+    status = Counter(r["status"] or "unknown" for r in rows)
+    status_data = [{"status": g(k), "publications": v} for k, v in status.most_common()]
+    hv_cols = [c for c in ("hv_sei", "hv_overseas", "hv_maintenance", "hv_pledge", "hv_award") if rows and c in rows[0]]
+    hv_names = {
+        "hv_sei": g("strategic emerging industry"),
+        "hv_overseas": g("granted family member abroad"),
+        "hv_maintenance": g("maintained more than 10 years"),
+        "hv_pledge": g("high pledge amount"),
+        "hv_award": g("award"),
+    }
+    hv_data = [{"category": hv_names[c], "patents": sum(1 for r in rows if r.get(c))} for c in hv_cols]
+    high = [r for r in rows if r.get("high_value")]
+    with_qi = [r for r in rows if r.get("quality_index_4") is not None]
+    blocks: list[Any] = [
+        KeyFigures(
+            [
+                (g("in force"), f"{status.get('in_force', 0):,}"),
+                (g("high-value invention patents (in force)"), f"{len(high):,}"),
+                (g("with quality_index_4"), f"{len(with_qi):,}"),
+                (g("status estimated from the term"), f"{sum(1 for r in rows if r.get('status_estimated')):,}"),
+            ]
+        ),
+        Chart(
+            spec={
+                "data": {"values": status_data},
+                "mark": "arc",
+                "encoding": {
+                    "theta": {"field": "publications", "type": "quantitative"},
+                    "color": {"field": "status", "type": "nominal", "title": g("status")},
+                    "tooltip": [{"field": "status"}, {"field": "publications"}],
+                },
+                "height": 220,
+            },
+            caption=g("Legal status on the cut-off date"),
+            source="patnav.indicators (status)",
+            data=status_data,
+        ),
+        Chart(
+            spec={
+                "data": {"values": hv_data},
+                "mark": "bar",
+                "encoding": {
+                    "y": {"field": "category", "type": "nominal", "title": ""},
+                    "x": {"field": "patents", "type": "quantitative", "title": g("patents")},
+                    "tooltip": [{"field": "category"}, {"field": "patents"}],
+                },
+                "height": 150,
+            },
+            caption=g("High-value categories met (a patent may meet several)"),
+            source="patnav.indicators (hv_*)",
+            data=hv_data,
+        ),
+    ]
+    ranked = sorted(
+        high, key=lambda r: (-(r.get("quality_index_4") or 0), -(r.get("fwd_cits5") or 0), r["publication_number"])
+    )
+    if ranked:
+        blocks.append(
+            Table(
+                [g("publication"), g("categories"), "quality_index_4", "fwd_cits5", g("family size"), g("status")],
+                [
+                    [
+                        r["publication_number"],
+                        ", ".join(hv_names[c] for c in hv_cols if r.get(c)),
+                        r.get("quality_index_4"),
+                        r.get("fwd_cits5"),
+                        r.get("family_size"),
+                        g(r["status"]) + (" *" if r.get("status_estimated") else ""),
+                    ]
+                    for r in ranked[:top]
+                ],
+                caption=g("High-value patents (* status estimated from the statutory term)"),
+                source="patnav.indicators",
+            )
+        )
+    rules = ", ".join(sorted(set(manifest.get("rules", {}).values())))
+    blocks.append(Note(g("Rules used") + f": {rules}"))
+    for label in manifest.get("placeholders", []):
+        blocks.append(Note(g("Placeholder table used (replace it with the official table)") + f": {label}"))
+    return Section("quality", g("Patent quality and high-value patents"), blocks)
+
+
+def limitations(caveats: list[str], lang: str) -> Section:
+    g = lambda m: gettext(m, lang)  # noqa: E731
+    blocks: list[Any] = [
+        Paragraph(
+            g(
+                "This report counts what the loaded data holds: patents outside it, later legal events and "
+                "citations not yet made are not seen. Figures marked as estimates, placeholders or incomplete "
+                "years must be read with that in mind. Infringement-related findings are screening, not a legal "
+                "opinion."
+            )
+        )
+    ]
+    blocks += [Note(c) for c in dict.fromkeys(caveats)]
+    return Section("limitations", g("Risks and limitations"), blocks)
