@@ -21,6 +21,16 @@ LANGS = ("zh_CN", "ja", "en")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML without implicit dates: ``as_of`` is parsed here, so a bad date names its field."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 class ProjectError(ValueError):
     """A project file is malformed or a project does not exist; the message names the file and the field."""
 
@@ -100,7 +110,7 @@ def load_project(path: Path) -> Project:
     if not path.is_file():
         raise ProjectError(f"no project file {path} (create one with `patnav project new`)")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader) or {}
     except (yaml.YAMLError, ValueError) as exc:
         raise ProjectError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(data, dict):

@@ -48,7 +48,7 @@ def styled(spec: dict[str, Any], width: int | None = None) -> dict[str, Any]:
         and not any(k in out for k in ("hconcat", "vconcat", "concat", "facet"))
     ):
         out["width"] = width
-    out.setdefault("$schema", "https://vega.github.io/schema/vega-lite/v5.json")
+    out["$schema"] = "https://vega.github.io/schema/vega-lite/v6.json"  # the version vl-convert bundles
     return out
 
 
