@@ -43,10 +43,15 @@ demo: env system-deps
 	@echo "== indicators (legal status, OECD quality, CNIPA high-value, industries) as of today"
 	$(BIN)/patnav indicators compute $(if $(wildcard $(DATA)/classification),--reference-dir "$(DATA)/classification") --corpus "$(CORPUS)"
 	$(BIN)/patnav indicators portfolio --by applicant --top 10 --corpus "$(CORPUS)"
+	@echo "== a sample navigation report (industrial planning: neural networks / machine learning), four formats"
+	$(BIN)/patnav project new ai-industry --type industry --force --lang zh \
+	  --title "人工智能（神经网络）产业专利导航 · 示例" --query 'tac:(neural network OR machine learning)'
+	$(BIN)/patnav project run ai-industry --out var/reports/ai-industry --corpus "$(CORPUS)"
 	@echo
 	@echo "Ready. Try:  $(BIN)/patnav search 'pa:华为 OR ipc:G06N3' --corpus $(CORPUS)"
 	@echo "             $(BIN)/patnav corpus show US7395251B2 --corpus $(CORPUS)"
 	@echo "             $(BIN)/patnav indicators show EP1000000B1 --corpus $(CORPUS)"
+	@echo "Sample report: var/reports/ai-industry/report.html (.pdf .docx .xlsx); project file var/projects/ai-industry.yaml"
 	@echo "             $(BIN)/patnav index status --corpus $(CORPUS)   (embedding progress; log: $(CORPUS)/embedding.log)"
 	@echo "             $(BIN)/patnav search --semantic '一种基于循环神经网络的交通流预测方法' --corpus $(CORPUS)   (once embedded)"
 
