@@ -16,7 +16,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "patnav"
 def _msgids() -> set[str]:
     found = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
-        str(SRC), method_map=[("**.py", "python")], keywords={"_": None, "gettext": None, "g": None}
+        str(SRC), method_map=[("**.py", "python")], keywords={"_": None, "gettext": None, "g": None, "N_": None}
     ):
         if isinstance(message, str) and message:
             found.add(message)

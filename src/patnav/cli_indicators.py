@@ -153,7 +153,7 @@ def _print_provenance(manifest: dict[str, Any]) -> None:
     for label in manifest.get("placeholders", []):
         console.print(f"[yellow]{_('Placeholder table used')}:[/yellow] {label}")
     for caveat in manifest.get("caveats", []):
-        console.print(f"[dim]{_('Note')}: {caveat}[/dim]")
+        console.print(f"[dim]{_('Note')}: {_(caveat)}[/dim]")
 
 
 @indicators_app.command("show", help=_("Every indicator of one publication, with its inputs, cohort and rules."))

@@ -56,3 +56,8 @@ def gettext(message: str, lang: str | None = None) -> str:
 
 
 _ = gettext
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for translation without translating it (it is stored, then shown with ``gettext``)."""
+    return message

@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from patnav.engine import Engine, get_engine
+from patnav.i18n import N_
 from patnav.indicators import cohorts, sql
 from patnav.indicators.reference import (
     REFERENCE_SCHEMA,
@@ -262,8 +263,10 @@ def compute(
         else:
             engine.register("ref_wipo", _empty_ref(REFERENCE_SCHEMA))
             caveats.append(
-                "no WIPO technology concordance (ipc_technology_wipo35.csv) in the reference folder: no technology"
-                " fields, so no cohorts and no cohort-normalised indicators"
+                N_(
+                    "no WIPO technology concordance (ipc_technology_wipo35.csv) in the reference folder: no "
+                    "technology fields, so no cohorts and no cohort-normalised indicators"
+                )
             )
         hv = rules["high_value"]
         categories = [c["id"] for c in hv.param("categories")]
@@ -287,7 +290,7 @@ def compute(
         if awards:
             references["awards"] = str(awards)
         elif "award" in categories:
-            caveats.append("no award table supplied: the award category was not evaluated (NULL)")
+            caveats.append(N_("no award table supplied: the award category was not evaluated (NULL)"))
         if pledges:
             references["pledges"] = str(pledges)
         industry_tables = []
@@ -370,8 +373,10 @@ def compute(
         placeholders=sorted(set(placeholders)),
         caveats=[
             *caveats,
-            "citations, families and legal events are counted within the loaded corpus: forward citations and"
-            " family sizes are lower bounds of their worldwide values",
+            N_(
+                "citations, families and legal events are counted within the loaded corpus: forward citations "
+                "and family sizes are lower bounds of their worldwide values"
+            ),
         ],
         timings=steps.timings,
         computed_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

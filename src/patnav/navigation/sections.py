@@ -521,5 +521,5 @@ def limitations(caveats: list[str], lang: str) -> Section:
             )
         )
     ]
-    blocks += [Note(c) for c in dict.fromkeys(caveats)]
+    blocks += [Note(gettext(c, lang)) for c in dict.fromkeys(caveats)]
     return Section("limitations", g("Risks and limitations"), blocks)
