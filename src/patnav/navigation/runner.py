@@ -18,9 +18,11 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from patnav.analysis.citations import citation_network
 from patnav.analysis.geography import geography
 from patnav.analysis.patent_set import register_patent_set
 from patnav.analysis.players import players
+from patnav.analysis.talent import talent
 from patnav.analysis.trends import default_as_of, trends
 from patnav.engine import get_engine
 from patnav.engine.stats import _KEYED
@@ -126,20 +128,6 @@ def _high_value_by_applicant(engine: Any, table: str, rows: list[dict[str, Any]]
     return {k: int(n) for k, n in found}
 
 
-def _top_inventors(engine: Any, table: str, top: int) -> list[list[Any]]:
-    rows = engine.rows(
-        f"""SELECT coalesce(nullif(trim(p.name_harmonized), ''), p.name) AS inventor,
-                   count(DISTINCT coalesce(x.family_id, x.publication_number)) AS families,
-                   min(year(coalesce(x.priority_date, x.filing_date, x.publication_date))) AS y0,
-                   max(year(coalesce(x.priority_date, x.filing_date, x.publication_date))) AS y1
-            FROM parties p JOIN publications x ON x.publication_number = p.publication_number
-            WHERE p.role = 'inventor' AND p.publication_number IN (SELECT publication_number FROM {table})
-            GROUP BY coalesce(nullif(trim(p.name_harmonized), ''), p.name)
-            ORDER BY families DESC, inventor LIMIT {int(top)}"""
-    )
-    return [[name, fam, "", f"{y0}–{y1}" if y0 else "—"] for name, fam, y0, y1 in rows]
-
-
 def run_project(
     project: Project,
     corpus_path: Path,
@@ -176,24 +164,34 @@ def run_project(
         pl = players(eng, pset, top=project.top, as_of=as_of)
         clock("geography")
         geo = geography(eng, pset)
+        clock("citations")
+        net = citation_network(eng, pset, top=project.top)
+        clock("talent")
+        tal = talent(eng, pset, top=project.top)
         clock("indicators")
         quality, manifest = _indicator_rows(eng, corpus_path, project, as_of, pset.numbers)
         hv_by_applicant = _high_value_by_applicant(eng, table, quality)
         extra: dict[str, Any] = {"starting_points": starts}
         if project.type == "talent":
-            extra["inventors"] = _top_inventors(eng, table, project.top)
+            extra["inventors"] = [
+                [i.name, i.families, "; ".join(i.applicants[:2]), f"{i.first_year}–{i.last_year}"] for i in tal.top
+            ]
         if project.type == "enterprise":
             extra["benchmark"] = _benchmark(project, pl, hv_by_applicant, lang)
 
     clock("report model")
     provenance = _provenance(project, corpus_path, as_of, manifest, lang)
+    talent_part = sections.talent_section(tal, lang, project.top)
     body = [
         sections.overview(project, build, as_of, lang),
         sections.methods(project, build, dict(provenance), lang),
+        *([talent_part] if project.type == "talent" else []),
         sections.trends_section(tr, lang),
         sections.players_section(pl, lang, hv_by_applicant),
         sections.geography_section(geo, lang, project.region),
+        sections.citations_section(net, lang, project.top),
         sections.quality_section(quality, manifest, lang, project.top),
+        *([talent_part] if project.type != "talent" else []),
         frames.conclusions(project, tr, pl, geo, quality, lang, extra),
     ]
     caveats = list(manifest.get("caveats", []))

@@ -523,3 +523,88 @@ def limitations(caveats: list[str], lang: str) -> Section:
     ]
     blocks += [Note(gettext(c, lang)) for c in dict.fromkeys(caveats)]
     return Section("limitations", g("Risks and limitations"), blocks)
+
+
+def citations_section(network: Any, lang: str, top: int) -> Section:
+    """Core patents (family-collapsed citation centrality within the set) and the main path of development."""
+    from patnav.analysis.citations import main_path_spec
+
+    g = lambda m: gettext(m, lang)  # noqa: E731
+    graph = network.graph
+    blocks: list[Any] = [
+        KeyFigures(
+            [
+                (g("families"), f"{graph.families:,}"),
+                (g("citation links within the set"), f"{len(graph.edges):,}"),
+                (g("families on the main path"), f"{len(network.main_path.global_path):,}"),
+            ]
+        )
+    ]
+    if not graph.edges:
+        blocks.append(Note(g("No patent of the set cites another patent of the set: no core patents or main path.")))
+        return Section("citations", g("Citation network and core patents"), blocks)
+    blocks.append(
+        Table(
+            [g("rank"), g("publication"), g("title"), g("applicant"), g("year"), g("cited by (families)"), "PageRank"],
+            [[c.rank, c.representative, c.title, c.applicant, c.year, c.in_degree, round(c.pagerank, 4)]
+             for c in network.core[:top]],
+            caption=g("Core patents: most cited within the set (families)"),
+            source="patnav.analysis.citations.core_patents (in-degree and PageRank on the family graph)",
+        )
+    )  # fmt: skip
+    labels = {k: g(k) for k in ("year", "depth", "family", "representative", "title", "applicant", "cited", "citing")}
+    spec = main_path_spec(graph, network.main_path, labels=labels)
+    blocks.append(
+        Chart(
+            spec=spec,
+            caption=g("Main path of technology development (key-route search path count)"),
+            source="patnav.analysis.citations.main_path (SPC, Liu & Lu 2012)",
+            data=[{"cited": e.cited, "citing": e.citing, "spc": e.spc} for e in network.main_path.key_route_edges],
+        )
+    )
+    return Section("citations", g("Citation network and core patents"), blocks)
+
+
+def talent_section(result: Any, lang: str, top: int) -> Section:
+    """Key inventors, co-inventor teams and inventors who moved between applicants."""
+    g = lambda m: gettext(m, lang)  # noqa: E731
+    blocks: list[Any] = [
+        KeyFigures(
+            [
+                (g("inventors"), f"{result.inventors:,}"),
+                (g("teams"), f"{result.teams.team_count:,}"),
+                (g("inventors who moved"), f"{len(result.mobile):,}"),
+            ]
+        ),
+        Table(
+            [g("inventor"), g("families"), g("first year"), g("last year"), g("applicants"), g("co-inventors")],
+            [[i.name, i.families, i.first_year, i.last_year, "; ".join(i.applicants[:3]), i.co_inventors]
+             for i in result.top[:top]],
+            caption=g("Key inventors"),
+            source="patnav.analysis.talent.key_inventors",
+        ),
+    ]  # fmt: skip
+    if result.teams.teams:
+        blocks.append(
+            Table(
+                [g("team"), g("members"), g("families"), g("main applicant"), g("years")],
+                [[t.rank, ", ".join(t.members[:6]) + (" …" if len(t.members) > 6 else ""), t.families,
+                  t.main_applicant, f"{t.first_year}–{t.last_year}"] for t in result.teams.teams[:10]],
+                caption=g("R&D teams (co-inventor communities)"),
+                source="patnav.analysis.talent.teams (greedy modularity communities)",
+            )
+        )  # fmt: skip
+    moves = result.moves[:15]
+    if moves:
+        blocks.append(
+            Table(
+                [g("inventor"), g("from"), g("to"), g("year")],
+                [[m.inventor, m.from_applicant, m.to_applicant, m.year] for m in moves],
+                caption=g("Inventor mobility between applicants"),
+                source="patnav.analysis.talent.mobility",
+            )
+        )
+    blocks.append(
+        Note(g("Inventor names are harmonised but not disambiguated: two people with one name count as one."))
+    )
+    return Section("talent", g("Talent: inventors and teams"), blocks)
