@@ -19,10 +19,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from patnav.analysis.citations import citation_network
+from patnav.analysis.effects import effect_matrix
 from patnav.analysis.geography import geography
 from patnav.analysis.patent_set import register_patent_set
 from patnav.analysis.players import players
 from patnav.analysis.talent import talent
+from patnav.analysis.technology import technology
 from patnav.analysis.trends import default_as_of, trends
 from patnav.engine import get_engine
 from patnav.engine.stats import _KEYED
@@ -164,6 +166,10 @@ def run_project(
         pl = players(eng, pset, top=project.top, as_of=as_of)
         clock("geography")
         geo = geography(eng, pset)
+        clock("technology")
+        wipo = _wipo_reference()
+        tech = technology(eng, pset, wipo=wipo, as_of=as_of, top=project.top * 2)
+        matrix = effect_matrix(eng, pset, top=project.top)
         clock("citations")
         net = citation_network(eng, pset, top=project.top)
         clock("talent")
@@ -189,6 +195,7 @@ def run_project(
         sections.trends_section(tr, lang),
         sections.players_section(pl, lang, hv_by_applicant),
         sections.geography_section(geo, lang, project.region),
+        sections.technology_section(tech, matrix, lang, _field_labels(wipo)),
         sections.citations_section(net, lang, project.top),
         sections.quality_section(quality, manifest, lang, project.top),
         *([talent_part] if project.type != "talent" else []),
@@ -248,6 +255,21 @@ def run_project(
         shutil.rmtree(latest)
     shutil.copytree(run_dir, latest)
     return RunResult(report, outputs, clock.timings, run_dir, changes)
+
+
+def _wipo_reference() -> Any:
+    """The WIPO 35-field concordance from the reference folder, or None (fields are then left out)."""
+    from patnav.cli_indicators import reference_folder
+    from patnav.indicators.reference import WIPO_FILE, load_wipo_fields
+
+    folder = reference_folder(None)
+    if folder is None or not (folder / WIPO_FILE).is_file():
+        return None
+    return load_wipo_fields(folder / WIPO_FILE)
+
+
+def _field_labels(wipo: Any) -> dict[str, str]:
+    return {code: names.get("en", "") for code, names in (wipo.labels if wipo else {}).items()}
 
 
 def _writers() -> dict[str, Callable[[Report, Path], Path]]:

@@ -608,3 +608,94 @@ def talent_section(result: Any, lang: str, top: int) -> Section:
         Note(g("Inventor names are harmonised but not disambiguated: two people with one name count as one."))
     )
     return Section("talent", g("Talent: inventors and teams"), blocks)
+
+
+def technology_section(tech: Any, matrix: Any, lang: str, labels: dict[str, str]) -> Section:
+    """Technology composition (IPC, WIPO fields, co-occurring classes) and the technology–effect matrix."""
+    g = lambda m: gettext(m, lang)  # noqa: E731
+    trend = {"rising": g("rising"), "flat": g("flat"), "falling": g("falling")}
+    blocks: list[Any] = []
+    sub = next((d for d in tech.ipc if d.level == "subclass"), None)
+    if sub and sub.top:
+        data = [{"code": c.code, "families": c.families, "trend": trend.get(c.trend, c.trend)} for c in sub.top[:20]]
+        blocks.append(
+            Chart(
+                spec={
+                    "data": {"values": data},
+                    "mark": "bar",
+                    "encoding": {
+                        "y": {"field": "code", "type": "nominal", "sort": "-x", "title": "IPC"},
+                        "x": {"field": "families", "type": "quantitative", "title": g("families")},
+                        "color": {"field": "trend", "type": "nominal", "title": g("trend")},
+                        "tooltip": [{"field": "code"}, {"field": "families"}, {"field": "trend"}],
+                    },
+                },
+                caption=g("IPC subclasses by families, with their trend"),
+                source="patnav.analysis.technology.technology (IPC subclass)",
+                data=data,
+            )
+        )
+    if tech.fields:
+        blocks.append(
+            Table(
+                [g("technology field"), g("sector"), g("families"), g("share"), g("trend")],
+                [[f"{f.field} {labels.get(str(f.field), '')}".strip(), f.sector, f.families, _pct(f.family_share),
+                  trend.get(f.trend, f.trend)] for f in tech.fields[:15]],
+                caption=g("WIPO technology fields (main IPC symbol)"),
+                source=f"patnav.analysis.technology.technology (fields from {tech.fields_source})",
+            )
+        )  # fmt: skip
+    if tech.co_occurrence:
+        blocks.append(
+            Table(
+                [g("class"), g("class"), g("families"), g("cosine")],
+                [[p.source, p.target, p.families, round(p.cosine, 3)] for p in tech.co_occurrence[:12]],
+                caption=g("IPC subclasses that occur together"),
+                source="patnav.analysis.technology.co_occurrence",
+            )
+        )
+    if tech.unclassified_documents:
+        blocks.append(
+            Note(
+                g("{n} of {total} publications carry no IPC or CPC symbol and are not in the figures above.").format(
+                    n=f"{tech.unclassified_documents:,}", total=f"{tech.documents:,}"
+                )
+            )
+        )
+    if matrix is not None and matrix.cells:
+        cells = [{"technology": c.technology, "effect": g(c.effect), "families": c.families,
+                  "evidence": "; ".join(e.phrase for e in c.evidence)} for c in matrix.cells]  # fmt: skip
+        blocks.append(
+            Chart(
+                spec={
+                    "data": {"values": cells},
+                    "mark": "rect",
+                    "encoding": {
+                        "x": {"field": "effect", "type": "nominal", "title": g("effect")},
+                        "y": {"field": "technology", "type": "nominal", "title": g("technology")},
+                        "color": {"field": "families", "type": "quantitative", "scale": {"scheme": "greens"}},
+                        "tooltip": [{"field": "technology"}, {"field": "effect"}, {"field": "families"},
+                                    {"field": "evidence"}],
+                    },
+                },
+                caption=g("Technology–effect matrix (families; effects as the abstracts state them)"),
+                source=f"patnav.analysis.effects.effect_matrix (lexicon {matrix.lexicon})",
+                data=cells,
+            )
+        )  # fmt: skip
+        blocks.append(
+            Paragraph(
+                g("{n} of {total} families state an effect in their abstract or first claim.").format(
+                    n=f"{matrix.families_with_effect:,}", total=f"{matrix.families:,}"
+                )
+            )
+        )
+        if matrix.white_space:
+            blocks.append(
+                Paragraph(
+                    g("Empty cells in rows that state effects (possible white space)")
+                    + ": "
+                    + "; ".join(f"{t} × {g(e)}" for t, e in matrix.white_space[:12])
+                )
+            )
+    return Section("technology", g("Technology composition and effects"), blocks)
