@@ -94,6 +94,30 @@ def _starting_points(corpus_path: Path, proposal: str | None, lang: str) -> tupl
     return rows, None
 
 
+def _screening(corpus_path: Path, project: Project, as_of: dt.date | None, lang: str) -> tuple[Any, str | None]:
+    """Risk screening of an R&D or enterprise project's proposal text (needs the corpus's vectors)."""
+    if not project.proposal or project.type not in ("rnd", "enterprise"):
+        return None, None
+    from patnav.analysis.screening import screen
+    from patnav.engine import EngineError
+    from patnav.search.api import Searcher, SearchError
+
+    try:
+        with Searcher(corpus_path) as searcher, get_engine("duckdb", corpus_path, source="parquet") as eng:
+            result = screen(
+                searcher,
+                eng,
+                project.proposal,
+                countries=[project.region] if project.region else (),
+                own_applicants=[project.client] if project.client else (),
+                as_of=as_of,
+                limit=10,
+            )
+        return result, None
+    except (SearchError, EngineError, ValueError) as exc:
+        return None, gettext("Risk screening could not run", lang) + f": {exc}"
+
+
 def _indicator_rows(
     engine: Any, corpus_path: Path, project: Project, as_of: dt.date, numbers: Iterable[str]
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -153,6 +177,7 @@ def run_project(
     clock("patent set")
     hits = _query_hits(corpus_path, project.query)
     starts, starts_note = _starting_points(corpus_path, project.proposal, lang) if project.type == "rnd" else ([], None)
+    screening, screening_note = _screening(corpus_path, project, project.as_of, lang)
     with get_engine(engine, corpus_path) as eng:
         build: SetBuild = build_set(eng, project, hits, base_dir)
         pset = build.patent_set
@@ -198,12 +223,12 @@ def run_project(
         sections.technology_section(tech, matrix, lang, _field_labels(wipo)),
         sections.citations_section(net, lang, project.top),
         sections.quality_section(quality, manifest, lang, project.top),
+        *([sections.screening_section(screening, lang)] if screening is not None else []),
         *([talent_part] if project.type != "talent" else []),
         frames.conclusions(project, tr, pl, geo, quality, lang, extra),
     ]
     caveats = list(manifest.get("caveats", []))
-    if starts_note:
-        caveats.append(starts_note)
+    caveats += [n for n in (starts_note, screening_note) if n]
     body.append(sections.limitations(caveats, lang))
     summary = {
         "publications": len(pset.numbers),

@@ -699,3 +699,27 @@ def technology_section(tech: Any, matrix: Any, lang: str, labels: dict[str, str]
                 )
             )
     return Section("technology", g("Technology composition and effects"), blocks)
+
+
+def screening_section(result: Any, lang: str) -> Section:
+    """Infringement-risk screening of the proposal: in-force patents of others closest to it, with the claims to
+    read first. Screening only: the section says it is not a legal opinion."""
+    g = lambda m: gettext(m, lang)  # noqa: E731
+    rows = []
+    for h in result.hits:
+        claims = "; ".join(f"{c.number}: {', '.join(c.matched_terms[:6])}" for c in h.claims)
+        rows.append([h.rank, h.publication_number, h.title, ", ".join(h.applicants[:2]), round(h.similarity, 3),
+                     g(h.status or "unknown") + (" *" if h.status_estimated else ""), claims])  # fmt: skip
+    blocks: list[Any] = [
+        Note(g("Screening, not a legal opinion: have a patent attorney read the claims before relying on it.")),
+        Table(
+            [g("rank"), g("publication"), g("title"), g("applicant"), g("similarity"), g("status"),
+             g("claims to read (matched terms)")],
+            rows,
+            caption=g("Patents of others closest to the proposal (* status estimated)"),
+            source="patnav.analysis.screening.screen",
+        ),
+    ]  # fmt: skip
+    if not rows:
+        blocks.append(Paragraph(g("No in-force patent of another party is close to the proposal in the loaded data.")))
+    return Section("screening", g("Infringement-risk screening"), blocks)
