@@ -203,7 +203,7 @@ def test_refresh_says_what_changed(corpus: Path, tmp_path: Path) -> None:
     ],
 )
 def test_every_project_type_runs(corpus: Path, tmp_path: Path, kind: str, extra: dict[str, Any], expect: str) -> None:
-    project = _project(name=kind, type=kind, lang="en", **extra)
+    project = _project(name=kind, type=kind, lang="en", query="ti:(neural network) AND pd:[1995 TO 2005]", **extra)
     result = run_project(project, corpus, runs_dir=tmp_path / kind, formats=["html"])
     html = result.outputs["html"].read_text(encoding="utf-8")
     assert expect in html

@@ -195,6 +195,8 @@ def run_project(
         wipo = _wipo_reference()
         tech = technology(eng, pset, wipo=wipo, as_of=as_of, top=project.top * 2)
         matrix = effect_matrix(eng, pset, top=project.top)
+        clock("landscape")
+        land, gaps = _landscape(eng, pset, corpus_path, as_of)
         clock("citations")
         net = citation_network(eng, pset, top=project.top)
         clock("talent")
@@ -221,6 +223,7 @@ def run_project(
         sections.players_section(pl, lang, hv_by_applicant),
         sections.geography_section(geo, lang, project.region),
         sections.technology_section(tech, matrix, lang, _field_labels(wipo)),
+        *([sections.landscape_section(land, gaps, lang)] if land is not None else []),
         sections.citations_section(net, lang, project.top),
         sections.quality_section(quality, manifest, lang, project.top),
         *([sections.screening_section(screening, lang)] if screening is not None else []),
@@ -280,6 +283,16 @@ def run_project(
         shutil.rmtree(latest)
     shutil.copytree(run_dir, latest)
     return RunResult(report, outputs, clock.timings, run_dir, changes)
+
+
+def _landscape(engine: Any, pset: Any, corpus_path: Path, as_of: dt.date) -> tuple[Any, Any]:
+    """The landscape and its white space; a set too small to map gives none (the report leaves the section out)."""
+    from patnav.analysis.landscape import landscape, white_space
+
+    if len(pset.numbers or ()) < 20:
+        return None, None
+    result = landscape(engine, pset, corpus_path=corpus_path, as_of=as_of)
+    return result, white_space(engine, pset, result)
 
 
 def _wipo_reference() -> Any:

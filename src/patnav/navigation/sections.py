@@ -723,3 +723,61 @@ def screening_section(result: Any, lang: str) -> Section:
     if not rows:
         blocks.append(Paragraph(g("No in-force patent of another party is close to the proposal in the loaded data.")))
     return Section("screening", g("Infringement-risk screening"), blocks)
+
+
+def landscape_section(result: Any, gaps: Any, lang: str) -> Section:
+    """The landscape map (every patent of the set as a point on a semantic terrain, peaks labelled), its topic
+    clusters and the white-space candidates."""
+    from patnav.analysis.landscape import landscape_chart
+
+    g = lambda m: gettext(m, lang)  # noqa: E731
+    trend = {"rising": g("rising"), "flat": g("flat"), "falling": g("falling")}
+    words = {k: g(k) for k in ("applicant", "year", "cluster", "title")} | {
+        "all": g("all"),
+        "publication_number": g("publication"),
+    }
+    spec = landscape_chart(result, labels=words)
+    blocks: list[Any] = [
+        Chart(
+            spec=spec,
+            caption=g("Landscape map: each point a patent, terrain the density of patents, peaks labelled by topic"),
+            source=f"patnav.analysis.landscape (vectors: {result.vectors.source}, {result.vectors.reason}; "
+            f"UMAP; KDE terrain)",
+            data=[{"publication_number": p.publication_number, "x": round(p.x, 4), "y": round(p.y, 4),
+                   "cluster": p.cluster, "applicant": p.applicant, "year": p.year, "title": p.title}
+                  for p in result.points],
+            height_hint=560,
+        ),
+        Table(
+            [g("topic"), g("documents"), g("families"), g("top applicants"), g("median year"), g("trend")],
+            [[c.label, c.documents, c.families, ", ".join(a.name for a in c.top_applicants[:3]), c.median_year,
+              trend.get(c.trend, c.trend)] for c in result.clusters],
+            caption=g("Topic clusters (labels: the most distinctive words of each cluster, as written)"),
+            source="patnav.analysis.landscape.landscape (k-means, class-based TF-IDF labels)",
+        ),
+    ]  # fmt: skip
+    if result.vectors.source == "tfidf":
+        blocks.append(
+            Note(
+                g(
+                    "The map places patents by the words of their titles and abstracts (TF-IDF), because not every "
+                    "patent of the set has an embedding yet; run `patnav index build` for a map by meaning."
+                )
+            )
+        )
+    if gaps is not None and (gaps.clusters or gaps.class_pairs):
+        rows = [
+            [g("topic"), c.label, c.previous, c.recent, round(c.growth, 2), c.applicants] for c in gaps.clusters[:8]
+        ]
+        rows += [[g("IPC combination"), f"{p.first} + {p.second}", p.previous, p.recent, round(p.growth, 2),
+                  p.applicants] for p in gaps.class_pairs[:8]]  # fmt: skip
+        blocks.append(
+            Table(
+                [g("kind"), g("where"), f"{gaps.previous_window[0]}–{gaps.previous_window[1]}",
+                 f"{gaps.recent_window[0]}–{gaps.recent_window[1]}", g("growth"), g("applicants")],
+                rows,
+                caption=g("White space: rising activity with few players"),
+                source=f"patnav.analysis.landscape.white_space (at most {gaps.max_players} applicants)",
+            )
+        )  # fmt: skip
+    return Section("landscape", g("Landscape map, topics and white space"), blocks)

@@ -23,11 +23,11 @@ def _cell(value: Any) -> str:
         return "—"
     if isinstance(value, bool):
         return "✓" if value else ""
-    if isinstance(value, int):
-        return f"{value:,}"
+    if isinstance(value, int):  # years (and other numbers under 10,000) are written without a separator
+        return f"{value:,}" if abs(value) >= 10_000 else str(value)
     if isinstance(value, float):
         if value.is_integer() and abs(value) < 1e15:
-            return f"{int(value):,}"
+            return _cell(int(value))
         return f"{value:,.3f}" if abs(value) < 100 else f"{value:,.1f}"
     return str(value)
 
