@@ -13,6 +13,7 @@ from rich.table import Table
 
 from patnav.cli_common import CorpusOpt, _corpus_path, _fail, console, err
 from patnav.i18n import _, current_lang
+from patnav.indicators.reference import reference_folder
 
 indicators_app = typer.Typer(
     help=_("Patent indicators: legal status, OECD quality, CNIPA high-value, industries."), no_args_is_help=True
@@ -36,18 +37,6 @@ _STEPS = (
     "industries",
     "cohorts",
 )
-
-
-def reference_folder(value: Path | None) -> Path | None:
-    """The reference-table folder: the option, else ``PATNAV_REFERENCE_DIR``, else the demo data's tables."""
-    from patnav.config import demo_data
-    from patnav.indicators.reference import reference_dir
-
-    found = reference_dir(value)
-    if found is not None:
-        return found
-    demo = demo_data() / "classification"
-    return demo if demo.is_dir() else None
 
 
 def _parse_date(value: str | None, option: str) -> dt.date | None:

@@ -62,6 +62,17 @@ def reference_dir(explicit: Path | str | None = None) -> Path | None:
     return Path(env) if env else None
 
 
+def reference_folder(explicit: Path | str | None = None) -> Path | None:
+    """:func:`reference_dir`, else the ``classification`` folder of the demo data when it is there."""
+    from patnav.config import demo_data
+
+    found = reference_dir(explicit)
+    if found is not None:
+        return found
+    demo = demo_data() / "classification"
+    return demo if demo.is_dir() else None
+
+
 @dataclass(frozen=True, slots=True)
 class ReferenceTable:
     """One concordance as an Arrow table, with where it came from and whether it is a placeholder."""

@@ -122,8 +122,8 @@ def _indicator_rows(
     engine: Any, corpus_path: Path, project: Project, as_of: dt.date, numbers: Iterable[str]
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Indicator rows of the set: the saved run when it is as of the same date, else computed now."""
-    from patnav.cli_indicators import reference_folder
     from patnav.indicators.compute import compute
+    from patnav.indicators.reference import reference_folder
     from patnav.indicators.results import NoIndicatorsError, load_run
 
     table: pa.Table | None = None
@@ -297,8 +297,7 @@ def _landscape(engine: Any, pset: Any, corpus_path: Path, as_of: dt.date) -> tup
 
 def _wipo_reference() -> Any:
     """The WIPO 35-field concordance from the reference folder, or None (fields are then left out)."""
-    from patnav.cli_indicators import reference_folder
-    from patnav.indicators.reference import WIPO_FILE, load_wipo_fields
+    from patnav.indicators.reference import WIPO_FILE, load_wipo_fields, reference_folder
 
     folder = reference_folder(None)
     if folder is None or not (folder / WIPO_FILE).is_file():
