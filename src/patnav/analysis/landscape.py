@@ -426,6 +426,11 @@ class Projection:
     transformed: int
 
 
+#: optimisation epochs: umap-learn's own default is 500 below 10,000 points and 200 above; 200 throughout keeps
+#: the layout (the topic tests hold) and halves the time of a 10,000-patent map
+UMAP_EPOCHS = 200
+
+
 def project(
     vectors: np.ndarray,
     *,
@@ -458,6 +463,7 @@ def project(
         random_state=random_state,
         n_jobs=1,
         init="spectral" if n > 2 * neighbors + 2 else "random",
+        n_epochs=UMAP_EPOCHS,
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # umap-learn's and numba's notes about threads and tolerances
