@@ -51,9 +51,9 @@ demo: env system-deps
 	@echo "Ready. Try:  $(BIN)/patnav search 'pa:华为 OR ipc:G06N3' --corpus $(CORPUS)"
 	@echo "             $(BIN)/patnav corpus show US7395251B2 --corpus $(CORPUS)"
 	@echo "             $(BIN)/patnav indicators show EP1000000B1 --corpus $(CORPUS)"
-	@echo "Sample report: var/reports/ai-industry/report.html (.pdf .docx .xlsx); project file var/projects/ai-industry.yaml"
 	@echo "             $(BIN)/patnav index status --corpus $(CORPUS)   (embedding progress; log: $(CORPUS)/embedding.log)"
 	@echo "             $(BIN)/patnav search --semantic '一种基于循环神经网络的交通流预测方法' --corpus $(CORPUS)   (once embedded)"
+	@echo "Sample report: var/reports/ai-industry/report.html (.pdf .docx .xlsx); project file var/projects/ai-industry.yaml"
 
 test: env
 	$(BIN)/pytest -q
