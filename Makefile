@@ -66,6 +66,9 @@ bench: env
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/search_quality.py
 	$(BIN)/python bench/search_speed.py --docs 100000
+	$(BIN)/python bench/indicators.py
+	$(BIN)/python bench/landscape.py
+	$(BIN)/python bench/report.py
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache
