@@ -35,7 +35,7 @@ from patnav.indicators.reference import (
     table_from_rule,
 )
 from patnav.indicators.rules import Rule, RuleError, load_rule
-from patnav.indicators.status import Event, bulk_estimated_status, legal_status
+from patnav.indicators.status import Event, add_years_days, bulk_estimated_status, legal_status
 
 #: the rule domains a run uses, and the industry concordances it applies by default
 DOMAINS = ("legal_term", "oecd_quality", "high_value")
@@ -142,18 +142,6 @@ def _date_ints(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     valid = ~np.asarray(col.is_null().to_numpy(zero_copy_only=False), dtype=bool)
     days = col.cast(pa.int32()).fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
     return days, valid
-
-
-def _years_after(days: np.ndarray, years: int) -> np.ndarray:
-    """Days-since-epoch of the same calendar day ``years`` later (29 February → 28 February)."""
-    d = days.astype("datetime64[D]")
-    months = d.astype("datetime64[M]")
-    day = (d - months.astype("datetime64[D]")).astype(np.int64)
-    shifted = months + 12 * years
-    result = shifted.astype("datetime64[D]") + day
-    rolled = result.astype("datetime64[M]") != shifted  # 29 February into a common year rolled into March
-    result[rolled] = shifted[rolled].astype("datetime64[D]") + 27
-    return result.astype(np.int64)
 
 
 def _empty_ref(schema: pa.Schema) -> pa.Table:
@@ -544,7 +532,7 @@ def _assemble(
     out("cohort_size", cohorts.cohort_size(cohort), cohort >= 0, "no cohort (filing year × technology field)")
     delay_days = round(int(oecd.param("publication_delay_months")) * 30.44)
     last_pub = _year_end_days(filing_year) + delay_days  # the latest a cohort member can be published
-    out("cohort_truncated", _years_after(last_pub, min(windows)) > as_of_days, cohort >= 0)
+    out("cohort_truncated", add_years_days(last_pub, min(windows)) > as_of_days, cohort >= 0)
 
     # counts a loaded record either has or lacks
     out("patent_scope", v["patent_scope"], ok["patent_scope"], "no IPC or CPC symbol")
@@ -565,7 +553,7 @@ def _assemble(
     for name in ["fwd_cits"] + [f"fwd_cits{w}{x}" for w in windows for x in ("", "_xy")]:
         out(name, np.where(ok[name], v[name], 0), has_pub, "no publication date")
     for w in windows:
-        out(f"fwd_truncated{w}", _years_after(pub, w) > as_of_days, has_pub)
+        out(f"fwd_truncated{w}", add_years_days(pub, w) > as_of_days, has_pub)
 
     # diversity indices from exact integer sums
     correct = bool(oecd.param("small_count_correction"))

@@ -8,6 +8,7 @@ from typing import Any
 
 from patnav.engine.base import Engine
 from patnav.i18n import _
+from patnav.indicators.sql import KIND_SUFFIX
 
 
 def definitions() -> dict[str, str]:
@@ -73,7 +74,7 @@ class Inputs:
 
 def inputs(engine: Engine, number: str, limit: int = 50) -> Inputs:
     """Citing and cited loaded publications (with publication dates), family members and IPC subclasses."""
-    bare = "regexp_replace(cited_number, '[A-Z][0-9]?$', '')"
+    bare = f"regexp_replace(cited_number, '{KIND_SUFFIX}', '')"
     citing = engine.rows(
         f"""SELECT DISTINCT c.publication_number, p.publication_date FROM citations c
             JOIN publications p ON p.publication_number = c.publication_number

@@ -17,11 +17,8 @@ from patnav.analysis.players import Players
 from patnav.analysis.trends import Trends
 from patnav.i18n import gettext
 from patnav.navigation.project import Project
+from patnav.navigation.sections import _pct
 from patnav.report.model import Paragraph, Section, Table
-
-
-def _pct(x: float | None) -> str:
-    return "—" if x is None else f"{100 * x:.1f}%"
 
 
 def conclusions(

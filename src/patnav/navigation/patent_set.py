@@ -15,6 +15,7 @@ from pathlib import Path
 
 from patnav.analysis.patent_set import PatentSet
 from patnav.engine.base import Engine
+from patnav.indicators.sql import KIND_SUFFIX
 from patnav.model.numbers import PatentNumberError, normalize_publication_number
 from patnav.navigation.project import Project, ProjectError
 
@@ -88,7 +89,7 @@ def _citations(engine: Engine, numbers: set[str]) -> set[str]:
     import pyarrow as pa
 
     engine.register("nav_seeds", pa.table({"n": sorted(numbers)}))
-    kindless = "regexp_replace(c.cited_number, '[A-Z][0-9]?$', '')"
+    kindless = f"regexp_replace(c.cited_number, '{KIND_SUFFIX}', '')"
     rows = engine.rows(
         f"""SELECT p.publication_number FROM citations c JOIN publications p
               ON (p.publication_number = c.cited_number OR p.country || p.doc_number = {kindless})

@@ -29,10 +29,6 @@ def _pct(x: float | None) -> str:
     return "—" if x is None else f"{100 * x:.1f}%"
 
 
-def _n(x: float | int) -> str:
-    return f"{int(x):,}" if float(x).is_integer() else f"{x:,.2f}"
-
-
 def overview(project: Project, build: SetBuild, as_of: Any, lang: str) -> Section:
     """Project overview (GB/T 39551 workflow step 1): client, type, question, scope, cut-off."""
     g = lambda m: gettext(m, lang)  # noqa: E731
