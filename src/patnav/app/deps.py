@@ -1,0 +1,148 @@
+"""What every page and endpoint asks for: the settings, a database session, the signed-in person (by session
+cookie or API token), their language, a CSRF check on forms, and the role check."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from patnav.app import accounts
+from patnav.app.database import session_factory
+from patnav.app.errors import AppError, forbidden
+from patnav.app.models import Organisation, User, WebSession
+from patnav.app.permissions import Action, allowed
+from patnav.app.settings import Settings
+from patnav.i18n import gettext, normalize_lang
+
+SESSION_COOKIE = "patnav_session"
+LANG_COOKIE = "patnav_lang"
+PRE_COOKIE = "patnav_pre"
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf_token"
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """One session per request: committed when the handler returns, rolled back when it raises."""
+    db = session_factory(request.app.state.settings.database_url)()
+    try:
+        yield db
+        db.commit()
+    except BaseException:
+        db.rollback()
+        raise
+    finally:
+        db.close()
+
+
+DB = Annotated[Session, Depends(get_db)]
+AppSettings = Annotated[Settings, Depends(get_settings)]
+
+
+def request_lang(request: Request, user: User | None = None) -> str:
+    """The language to answer in: the remembered choice (cookie), the account's, the browser's, else English."""
+    chosen = request.cookies.get(LANG_COOKIE) or (user.lang if user else None)
+    if chosen:
+        return normalize_lang(chosen)
+    header = request.headers.get("accept-language", "")
+    for part in header.split(","):
+        code = part.split(";")[0].strip()
+        if code:
+            lang = normalize_lang(code)
+            if lang != "en" or code.lower().startswith("en"):
+                return lang
+    return "en"
+
+
+@dataclass(slots=True)
+class Principal:
+    """Who is asking, from which organisation, how they proved it, and in which language they read."""
+
+    user: User
+    org: Organisation
+    session: WebSession | None
+    lang: str
+
+    def can(self, action: Action) -> bool:
+        return allowed(self.user.role, action)
+
+    def t(self, message: str, **fields: Any) -> str:
+        text = gettext(message, self.lang)
+        return text.format(**fields) if fields else text
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip() or None
+    return None
+
+
+async def current(request: Request, db: DB) -> Principal:
+    """The signed-in person; 401 when nobody is, 403 when a cookie-authenticated form lacks its CSRF token."""
+    cached = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
+    token = _bearer(request)
+    if token:
+        user = accounts.token_user(db, token)
+        if user is None:
+            raise AppError(401, "bad_token", "This API token is unknown or revoked.")
+        principal = Principal(user, user.org, None, request_lang(request, user))
+    else:
+        found = accounts.session_user(db, request.cookies.get(SESSION_COOKIE))
+        if found is None:
+            raise AppError(401, "sign_in", "Please sign in.")
+        user, ws = found
+        principal = Principal(user, user.org, ws, request_lang(request, user))
+        if request.method in UNSAFE:
+            sent = request.headers.get(CSRF_HEADER)
+            if not sent and request.headers.get("content-type", "").startswith(
+                ("application/x-www-form-urlencoded", "multipart/form-data")
+            ):
+                sent = (await request.form()).get(CSRF_FIELD)  # type: ignore[assignment]
+            from patnav.app.security import same
+
+            if not same(str(sent) if sent else None, ws.csrf_token):
+                raise AppError(403, "csrf", "The form expired or did not come from this site. Reload the page.")
+    request.state.principal = principal
+    return principal
+
+
+Who = Annotated[Principal, Depends(current)]
+
+
+def require(action: Action) -> Callable[..., Any]:
+    """A dependency that lets the request through only when the person's role allows ``action``."""
+
+    async def check(principal: Who) -> Principal:
+        if not principal.can(action):
+            raise forbidden()
+        return principal
+
+    return check
+
+
+def may(action: Action) -> Any:
+    return Annotated[Principal, Depends(require(action))]
+
+
+def paginate(page: int = 1, per_page: int = 20) -> tuple[int, int]:
+    if page < 1 or not 1 <= per_page <= 200:
+        raise AppError(422, "bad_page", "page starts at 1 and per_page is between 1 and 200.")
+    return page, per_page
+
+
+Page = Annotated[tuple[int, int], Depends(paginate)]

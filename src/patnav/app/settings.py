@@ -1,0 +1,78 @@
+"""Where the platform keeps its state and what limits it enforces, read once from the environment."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from patnav.config import default_corpus
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The platform's configuration; every field has a ``PATNAV_…`` environment variable."""
+
+    database_url: str
+    data_dir: Path
+    public_corpus: Path
+    secret_key: str
+    max_upload_bytes: int = 200 * 1024 * 1024
+    max_unpacked_bytes: int = 2 * 1024 * 1024 * 1024
+    max_jobs: int = 1
+    secure_cookies: bool = False
+    login_attempts: int = 5
+    login_window_s: int = 300
+    session_hours: int = 12
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def org_dir(self, org_slug: str) -> Path:
+        return self.data_dir / "orgs" / org_slug
+
+    def org_corpus(self, org_slug: str) -> Path:
+        return self.org_dir(org_slug) / "corpus"
+
+    def org_projects(self, org_slug: str) -> Path:
+        return self.org_dir(org_slug) / "projects"
+
+    def uploads(self, org_slug: str) -> Path:
+        return self.org_dir(org_slug) / "uploads"
+
+
+def _secret(data_dir: Path) -> str:
+    """The session-signing key: ``PATNAV_SECRET_KEY``, else one generated once and kept beside the data."""
+    env = os.environ.get("PATNAV_SECRET_KEY")
+    if env:
+        return env
+    path = data_dir / "secret.key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def load_settings() -> Settings:
+    data_dir = Path(os.environ.get("PATNAV_DATA_DIR", "var/app")).resolve()
+    url = os.environ.get("PATNAV_DATABASE_URL") or f"sqlite:///{data_dir / 'patnav.db'}"
+    return Settings(
+        database_url=url,
+        data_dir=data_dir,
+        public_corpus=default_corpus().resolve(),
+        secret_key=_secret(data_dir),
+        max_upload_bytes=_int("PATNAV_MAX_UPLOAD_MB", 200) * 1024 * 1024,
+        max_unpacked_bytes=_int("PATNAV_MAX_UNPACKED_MB", 2048) * 1024 * 1024,
+        max_jobs=_int("PATNAV_MAX_JOBS", 1),
+        secure_cookies=os.environ.get("PATNAV_SECURE_COOKIES", "") in ("1", "true", "yes"),
+        login_attempts=_int("PATNAV_LOGIN_ATTEMPTS", 5),
+        login_window_s=_int("PATNAV_LOGIN_WINDOW_S", 300),
+        session_hours=_int("PATNAV_SESSION_HOURS", 12),
+    )
