@@ -68,3 +68,131 @@ def real_corpus(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> 
         _, counts = report.totals()
     assert counts.new > 5000, "the readers loaded too little of the real data to compare engines on"
     return path
+
+
+# -- the web platform -----------------------------------------------------------------------------------------
+
+#: The semantic model the web tests embed with (MiniLM: English, ~4x faster than e5 on two cores).
+WEB_MODEL = "minilm"
+ROLES = ("administrator", "analyst", "service_agency", "bank", "viewer")
+ORGS = ("alpha", "beta")
+
+
+@pytest.fixture(scope="session")
+def web_corpus(real_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the real corpus with its full-text index, MiniLM vectors and indicators: the public corpus of
+    the platform under test (tests may read it; only the upload tests write, and they write their own)."""
+    import shutil
+
+    from patnav.corpus.store import Corpus
+    from patnav.indicators.compute import compute
+    from patnav.indicators.results import save_run
+    from patnav.search.embedder import get_embedder
+    from patnav.search.text_index import TextIndex
+    from patnav.search.vectors import embed_corpus
+
+    path = tmp_path_factory.mktemp("web") / "public"
+    shutil.copytree(real_corpus, path)
+    with Corpus(path, read_only=True) as corpus:
+        TextIndex.for_corpus(corpus).update_from_corpus(corpus)
+        embed_corpus(corpus, get_embedder(WEB_MODEL))
+    save_run(compute(path), path)
+    return path
+
+
+def _postgres_admin_url() -> str | None:
+    return os.environ.get("PATNAV_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """An empty app database: SQLite in the test's folder, and a fresh PostgreSQL database when
+    ``PATNAV_TEST_POSTGRES_URL`` names a server (``.ci/run`` starts one; ``PATNAV_REQUIRE_POSTGRES=1`` turns
+    the skip into a failure)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'app.db'}"
+        return
+    admin = _postgres_admin_url()
+    if not admin:
+        if os.environ.get("PATNAV_REQUIRE_POSTGRES") == "1":
+            pytest.fail("PATNAV_REQUIRE_POSTGRES=1 but PATNAV_TEST_POSTGRES_URL is not set")
+        pytest.skip("no PostgreSQL server (set PATNAV_TEST_POSTGRES_URL)")
+    import uuid
+
+    import sqlalchemy as sa
+
+    name = f"patnav_test_{uuid.uuid4().hex[:10]}"
+    admin_engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
+    with admin_engine.connect() as con:
+        con.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = admin.rsplit("/", 1)[0] + "/" + name
+    yield url
+    from patnav.app.database import engine_for
+
+    engine_for(url).dispose()
+    with admin_engine.connect() as con:
+        con.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin_engine.dispose()
+
+
+class Platform:
+    """A configured platform over the web corpus: organisations alpha and beta, one user per role in each
+    (``alpha-analyst``…, password ``pw-<username>``), and signed-in test clients on demand."""
+
+    def __init__(self, settings: Any, *, jobs: bool) -> None:
+        from fastapi.testclient import TestClient
+
+        from patnav.app import accounts
+        from patnav.app.database import session_scope, upgrade
+        from patnav.app.web import create_app
+
+        self.settings = settings
+        upgrade(settings.database_url)
+        with session_scope(settings.database_url) as db:
+            for slug in ORGS:
+                org = accounts.create_org(db, slug, f"Org {slug.title()}")
+                for role in ROLES:
+                    accounts.create_user(db, org, f"{slug}-{role}", f"pw-{slug}-{role}", role)
+        self.app = create_app(settings, jobs=jobs, migrate=False)
+        self._clients: list[Any] = []
+        self._anon = TestClient(self.app)
+        self._anon.__enter__()
+
+    def client(self, username: str | None = None) -> Any:
+        """A client signed in as ``username`` through the login form (or anonymous), sending its CSRF header."""
+        import re
+
+        from fastapi.testclient import TestClient
+
+        c = TestClient(self.app, follow_redirects=False)
+        self._clients.append(c)
+        if username is None:
+            return c
+        page = c.get("/login")
+        pre = re.search(r'name="pre" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+        r = c.post("/login", data={"username": username, "password": f"pw-{username}", "pre": pre})
+        assert r.status_code == 303, (username, r.status_code, r.text[:300])
+        home = c.get("/")
+        c.headers["X-CSRF-Token"] = re.search(r'X-CSRF-Token": "([^"]+)"', home.text).group(1)  # type: ignore[union-attr]
+        return c
+
+    def close(self) -> None:
+        for c in self._clients:
+            c.close()
+        self._anon.__exit__(None, None, None)
+
+
+def make_settings(data_dir: Path, database_url: str, public_corpus: Path, **kw: Any) -> Any:
+    from patnav.app.settings import Settings
+
+    return Settings(database_url=database_url, data_dir=data_dir, public_corpus=public_corpus,
+                    secret_key="test-secret", **kw)  # fmt: skip
+
+
+@pytest.fixture
+def platform(tmp_path: Path, web_corpus: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The platform on SQLite, with the job dispatcher running (jobs run as real subprocesses)."""
+    monkeypatch.setenv("PATNAV_SEARCH_MODEL", WEB_MODEL)
+    p = Platform(make_settings(tmp_path / "data", f"sqlite:///{tmp_path / 'app.db'}", web_corpus), jobs=True)
+    yield p
+    p.close()
