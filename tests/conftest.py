@@ -85,7 +85,7 @@ def web_corpus(real_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> P
     import shutil
 
     from patnav.corpus.store import Corpus
-    from patnav.indicators.compute import compute
+    from patnav.indicators.compute import compute_indicators
     from patnav.indicators.results import save_run
     from patnav.search.embedder import get_embedder
     from patnav.search.text_index import TextIndex
@@ -96,7 +96,7 @@ def web_corpus(real_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> P
     with Corpus(path, read_only=True) as corpus:
         TextIndex.for_corpus(corpus).update_from_corpus(corpus)
         embed_corpus(corpus, get_embedder(WEB_MODEL))
-    save_run(compute(path), path)
+    save_run(compute_indicators(path), path)
     return path
 
 
