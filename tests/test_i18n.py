@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -16,7 +17,9 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "patnav"
 def _msgids() -> set[str]:
     found = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
-        str(SRC), method_map=[("**.py", "python")], keywords={"_": None, "gettext": None, "g": None, "N_": None}
+        str(SRC),
+        method_map=[("**.py", "python")],
+        keywords={"_": None, "gettext": None, "g": None, "N_": None, "t": None},
     ):
         if isinstance(message, str) and message:
             found.add(message)
@@ -27,6 +30,24 @@ def _msgids() -> set[str]:
             text = match.group(1) if match.group(1) is not None else match.group(2)
             if text and "{" not in text:
                 found.add(text.encode().decode("unicode_escape") if "\\" in text else text)
+    # the web platform: error messages raised as AppError(status, code, message), and the page templates
+    for path in (SRC / "app").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "AppError" and len(node.args) > 2:
+                message = node.args[2]
+                if isinstance(message, ast.Constant) and isinstance(message.value, str):
+                    found.add(message.value)
+    in_template = re.compile(r"""\b_\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')""")
+    for path in (SRC / "app" / "templates").rglob("*.j2"):
+        for match in in_template.finditer(path.read_text(encoding="utf-8")):
+            found.add(match.group(1) if match.group(1) is not None else match.group(2))
+    # codes shown translated: roles, job kinds and statuses
+    from patnav.app.models import JobStatus, Role
+    from patnav.app.tasks import TASKS
+
+    found.update(r.value for r in Role)
+    found.update(s.value for s in JobStatus)
+    found.update(TASKS)
     return found
 
 
