@@ -7,8 +7,10 @@ BIN    := $(VENV)/bin
 DATA   ?= $(if $(PATNAV_DEMO_DATA),$(PATNAV_DEMO_DATA),../shared/data)
 CORPUS ?= $(if $(PATNAV_CORPUS),$(PATNAV_CORPUS),var/corpus)
 export PATNAV_CORPUS := $(CORPUS)
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
 
-.PHONY: env demo test lint bench system-deps clean
+.PHONY: env demo serve test lint bench system-deps clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,13 +49,19 @@ demo: env system-deps
 	$(BIN)/patnav project new ai-industry --type industry --force --lang zh \
 	  --title "人工智能（神经网络）产业专利导航 · 示例" --query 'tac:(neural network OR machine learning)'
 	$(BIN)/patnav project run ai-industry --out var/reports/ai-industry --corpus "$(CORPUS)"
-	@echo
-	@echo "Ready. Try:  $(BIN)/patnav search 'pa:华为 OR ipc:G06N3' --corpus $(CORPUS)"
-	@echo "             $(BIN)/patnav corpus show US7395251B2 --corpus $(CORPUS)"
-	@echo "             $(BIN)/patnav indicators show EP1000000B1 --corpus $(CORPUS)"
-	@echo "             $(BIN)/patnav index status --corpus $(CORPUS)   (embedding progress; log: $(CORPUS)/embedding.log)"
-	@echo "             $(BIN)/patnav search --semantic '一种基于循环神经网络的交通流预测方法' --corpus $(CORPUS)   (once embedded)"
 	@echo "Sample report: var/reports/ai-industry/report.html (.pdf .docx .xlsx); project file var/projects/ai-industry.yaml"
+	@echo "== the web platform: a demo organisation and its administrator"
+	$(BIN)/patnav admin create-org demo --name "示范机构 Demo organisation" --exist-ok
+	$(BIN)/patnav admin create-user admin --org demo --role administrator --exist-ok
+	@echo
+	@echo "CLI:  $(BIN)/patnav search 'pa:华为 OR ipc:G06N3' --corpus $(CORPUS)"
+	@echo "      $(BIN)/patnav index status --corpus $(CORPUS)   (embedding progress; log: $(CORPUS)/embedding.log)"
+	@echo "Web:  http://$(HOST):$(PORT)/  user 'admin' (password printed above on the first run;"
+	@echo "      '$(BIN)/patnav admin reset-password admin' sets a new one). Ctrl-C stops the server."
+	$(BIN)/patnav serve --host $(HOST) --port $(PORT)
+
+serve: env
+	$(BIN)/patnav serve --host $(HOST) --port $(PORT)
 
 test: env
 	$(BIN)/pytest -q
@@ -69,6 +77,7 @@ bench: env
 	$(BIN)/python bench/indicators.py
 	$(BIN)/python bench/landscape.py
 	$(BIN)/python bench/report.py
+	$(BIN)/python bench/load.py
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache

@@ -1,0 +1,196 @@
+"""Load on the web platform: 50 concurrent signed-in clients for 60 s against a live server on 127.0.0.1.
+
+The mix is the issue's: search 70 %, patent page 25 %, report page 5 %. Queries are two title words of real
+documents of the corpus (with a date filter every other time), patent pages are real publication numbers of the
+corpus, the report page is one navigation project's interactive report (run once before the clock starts; pass
+--no-report to leave it out). The server is ``patnav serve`` in its own processes (``--workers``, default 2 on
+this 2-core machine) over the corpus of ``make demo`` (``$PATNAV_CORPUS`` or var/corpus) with a fresh app
+database in bench/out/load/. Bounded: at most --requests requests, at most --seconds seconds.
+
+Prints throughput, p50/p95/p99 latency per kind and overall, and the error count. Target on a 2-core machine
+with the demo corpus: zero errors, p95 <= 300 ms for search and patent pages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "bench" / "out" / "load"
+PASSWORD = "load-bench-password"
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def _samples(corpus: Path, n: int, seed: int) -> tuple[list[str], list[str]]:
+    from patnav.corpus.store import Corpus
+
+    with Corpus(corpus, create=False, read_only=True) as c:
+        rows = c.con.execute(
+            "SELECT publication_number, title FROM publications WHERE title IS NOT NULL ORDER BY publication_number"
+        ).fetchall()
+    rng = random.Random(seed)
+    picked = rng.sample(rows, min(n, len(rows)))
+    numbers = [number for number, _t in picked]
+    queries = []
+    for i, (_n, title) in enumerate(picked):
+        words = [w for w in re.findall(r"[A-Za-z]{4,}", title)][:6]
+        if len(words) < 2:
+            continue
+        q = f"ti:({' '.join(rng.sample(words, 2))})"
+        queries.append(q + (" AND pd:[2000 TO 2020]" if i % 2 else ""))
+    return numbers, queries
+
+
+def _start_server(args: argparse.Namespace, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    exe = Path(sys.executable).with_name("patnav")
+    proc = subprocess.Popen(
+        [str(exe), "serve", "--port", str(args.port), "--workers", str(args.workers)],
+        env=env, stdout=(OUT / "server.log").open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{args.port}/login", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    proc.kill()
+    raise SystemExit(f"server did not start; see {OUT / 'server.log'}")
+
+
+def _sign_in(base: str) -> httpx.Client:
+    c = httpx.Client(base_url=base, timeout=600)
+    pre = re.search(r'name="pre" value="([^"]+)"', c.get("/login").text).group(1)  # type: ignore[union-attr]
+    c.post("/login", data={"username": "bench", "password": PASSWORD, "pre": pre})
+    c.headers["X-CSRF-Token"] = re.search(r'X-CSRF-Token": "([^"]+)"', c.get("/").text).group(1)  # type: ignore[union-attr]
+    return c
+
+
+def _report(c: httpx.Client, url: str) -> str | None:
+    """Create and run one small project; the path of its report page."""
+    made = c.post("/api/v1/projects", json={"name": "bench", "type": "industry", "title": "bench",
+                                            "query": "tac:(neural network)", "lang": "en"})  # fmt: skip
+    if made.status_code >= 400:
+        print(f"project create failed: {made.status_code} {made.text[:200]}")
+        return None
+    pid = made.json()["id"]
+    job = c.post(f"/api/v1/projects/{pid}/run").json()
+    job_id = job.get("job", job).get("id")
+    started = time.monotonic()
+    while True:
+        state = c.get(f"/api/v1/jobs/{job_id}").json()
+        if state["status"] in ("done", "failed", "cancelled"):
+            break
+        time.sleep(1)
+    print(f"report run: {state['status']} in {time.monotonic() - started:.0f} s")
+    return f"/projects/{pid}/report" if state["status"] == "done" else None
+
+
+async def _client(base: str, cookies: httpx.Cookies, plan: list[tuple[str, str]], deadline: float,
+                  budget: list[int], results: list[tuple[str, float, bool]]) -> None:  # fmt: skip
+    async with httpx.AsyncClient(base_url=base, cookies=cookies, timeout=30) as c:
+        i = 0
+        while time.monotonic() < deadline and budget[0] > 0:
+            budget[0] -= 1
+            kind, path = plan[i % len(plan)]
+            i += 1
+            t0 = time.perf_counter()
+            try:
+                r = await c.get(path)
+                ok = r.status_code == 200
+            except httpx.HTTPError:
+                ok = False
+            results.append((kind, (time.perf_counter() - t0) * 1000, ok))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--requests", type=int, default=200_000)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--port", type=int, default=8765)
+    ap.add_argument("--no-report", action="store_true")
+    ap.add_argument("--seed", type=int, default=7)
+    args = ap.parse_args()
+
+    corpus = Path(os.environ.get("PATNAV_CORPUS", ROOT / "var" / "corpus")).resolve()
+    if not (corpus / "search").exists():
+        raise SystemExit(f"{corpus} has no search index: run `make demo` (or patnav ingest + index build) first")
+    shutil.rmtree(OUT, ignore_errors=True)
+    OUT.mkdir(parents=True)
+    env = dict(os.environ, PATNAV_DATA_DIR=str(OUT / "data"), PATNAV_CORPUS=str(corpus))
+    env.pop("PATNAV_DATABASE_URL", None)
+    exe = str(Path(sys.executable).with_name("patnav"))
+    subprocess.run([exe, "admin", "create-org", "bench", "--name", "Bench"], env=env, check=True,
+                   capture_output=True)  # fmt: skip
+    subprocess.run([exe, "admin", "create-user", "bench", "--org", "bench", "--role", "analyst", "--password",
+                    PASSWORD], env=env, check=True, capture_output=True)  # fmt: skip
+    numbers, queries = _samples(corpus, 400, args.seed)
+    proc = _start_server(args, env)
+    base = f"http://127.0.0.1:{args.port}"
+    try:
+        c = _sign_in(base)
+        report = None if args.no_report else _report(c, base)
+        rng = random.Random(args.seed)
+        plan: list[tuple[str, str]] = []
+        for _ in range(2000):
+            roll = rng.random()
+            if roll < 0.70 or (roll >= 0.95 and report is None):
+                plan.append(("search", f"/search?q={httpx.QueryParams({'q': rng.choice(queries)})['q']}"))
+            elif roll < 0.95:
+                plan.append(("patent", f"/patents/{rng.choice(numbers)}"))
+            else:
+                plan.append(("report", report))  # type: ignore[arg-type]
+        results: list[tuple[str, float, bool]] = []
+        budget = [args.requests]
+        deadline = time.monotonic() + args.seconds
+        started = time.monotonic()
+
+        async def run_all() -> None:
+            await asyncio.gather(*[
+                _client(base, c.cookies, plan[k * 37 % len(plan):] + plan[: k * 37 % len(plan)], deadline, budget,
+                        results)
+                for k in range(args.clients)
+            ])  # fmt: skip
+
+        asyncio.run(run_all())
+        elapsed = time.monotonic() - started
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+
+    errors = sum(1 for _k, _ms, ok in results if not ok)
+    print(f"\n{args.clients} clients, {elapsed:.1f} s, {len(results)} requests, "
+          f"{len(results) / elapsed:.1f} requests/s, errors {errors}")  # fmt: skip
+    print(f"{'kind':<8} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    for kind in ("search", "patent", "report", "all"):
+        ms = [m for k, m, _ok in results if kind in (k, "all")]
+        bad = sum(1 for k, _m, ok in results if kind in (k, "all") and not ok)
+        if ms:
+            print(f"{kind:<8} {len(ms):>6} {statistics.median(ms):>8.1f} {_percentile(ms, 95):>8.1f} "
+                  f"{_percentile(ms, 99):>8.1f} {bad:>7}")  # fmt: skip
+    print("target: zero errors; p95 <= 300 ms for search and patent pages (2-core machine, demo corpus)")
+
+
+if __name__ == "__main__":
+    main()
