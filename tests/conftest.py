@@ -196,3 +196,25 @@ def platform(tmp_path: Path, web_corpus: Path, monkeypatch: pytest.MonkeyPatch) 
     p = Platform(make_settings(tmp_path / "data", f"sqlite:///{tmp_path / 'app.db'}", web_corpus), jobs=True)
     yield p
     p.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Any:
+    """Debian's Chromium driven by Playwright; skips without it unless PATNAV_REQUIRE_BROWSER=1 (CI)."""
+    import shutil
+
+    exe = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(exe).exists():
+        if os.environ.get("PATNAV_REQUIRE_BROWSER") == "1":
+            pytest.fail("PATNAV_REQUIRE_BROWSER=1 but Debian's chromium is not installed")
+        pytest.skip("Chromium not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=exe,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"],
+        )  # fmt: skip
+        yield b
+        b.close()

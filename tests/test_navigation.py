@@ -136,26 +136,6 @@ def test_pdf_pages_render_with_chinese_text(industry_run: Any, tmp_path: Path) -
     assert TITLE in text and "数据与方法" in text and "生命周期" in text
 
 
-@pytest.fixture(scope="module")
-def browser() -> Any:
-    """Debian's Chromium driven by Playwright; skips without it unless PATNAV_REQUIRE_BROWSER=1 (CI)."""
-    exe = shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(exe).exists():
-        if os.environ.get("PATNAV_REQUIRE_BROWSER") == "1":
-            pytest.fail("PATNAV_REQUIRE_BROWSER=1 but Debian's chromium is not installed")
-        pytest.skip("Chromium not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=exe,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"],
-        )  # fmt: skip
-        yield b
-        b.close()
-
-
 def test_html_report_draws_every_chart_in_chromium(industry_run: Any, browser: Any, tmp_path: Path) -> None:
     page = browser.new_page(viewport={"width": 1200, "height": 900})
     errors: list[str] = []
