@@ -79,23 +79,35 @@ ORGS = ("alpha", "beta")
 
 
 @pytest.fixture(scope="session")
-def web_corpus(real_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the real corpus with its full-text index, MiniLM vectors and indicators: the public corpus of
-    the platform under test (tests may read it; only the upload tests write, and they write their own)."""
+def web_corpus(real_corpus: Path, shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the real corpus with its full-text index and indicators: the public corpus of the platform
+    under test (tests read it; the upload tests write their own corpora).
+
+    Its MiniLM vectors cover the USPTO full-text grants only: they are embedded in a corpus of those files
+    alone and the vector store is copied over (embedding all ~9,000 records costs minutes on two cores).
+    Search by meaning therefore ranks those documents, and ``index status`` reports the rest as missing.
+    """
     import shutil
 
+    from patnav.corpus.loader import load_paths
     from patnav.corpus.store import Corpus
     from patnav.indicators.compute import compute_indicators
     from patnav.indicators.results import save_run
     from patnav.search.embedder import get_embedder
     from patnav.search.text_index import TextIndex
-    from patnav.search.vectors import embed_corpus
+    from patnav.search.vectors import embed_corpus, store_path
 
-    path = tmp_path_factory.mktemp("web") / "public"
+    root = tmp_path_factory.mktemp("web")
+    path = root / "public"
     shutil.copytree(real_corpus, path)
     with Corpus(path, read_only=True) as corpus:
         TextIndex.for_corpus(corpus).update_from_corpus(corpus)
+    small = root / "grants"
+    with Corpus(small) as corpus:
+        load_paths(corpus, [shared_data / "uspto-grant-xml"], export=False)
+    with Corpus(small, read_only=True) as corpus:
         embed_corpus(corpus, get_embedder(WEB_MODEL))
+    shutil.copytree(store_path(small, get_embedder(WEB_MODEL).name), store_path(path, get_embedder(WEB_MODEL).name))
     save_run(compute_indicators(path), path)
     return path
 
