@@ -197,8 +197,7 @@ class Platform:
 def make_settings(data_dir: Path, database_url: str, public_corpus: Path, **kw: Any) -> Any:
     from patnav.app.settings import Settings
 
-    return Settings(database_url=database_url, data_dir=data_dir, public_corpus=public_corpus,
-                    secret_key="test-secret", **kw)  # fmt: skip
+    return Settings(database_url=database_url, data_dir=data_dir, public_corpus=public_corpus, **kw)  # fmt: skip
 
 
 @pytest.fixture

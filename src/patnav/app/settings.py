@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +21,6 @@ class Settings:
     database_url: str
     data_dir: Path
     public_corpus: Path
-    secret_key: str
     max_upload_bytes: int = 200 * 1024 * 1024
     max_unpacked_bytes: int = 2 * 1024 * 1024 * 1024
     max_jobs: int = 1
@@ -45,21 +43,6 @@ class Settings:
         return self.org_dir(org_slug) / "uploads"
 
 
-def _secret(data_dir: Path) -> str:
-    """The session-signing key: ``PATNAV_SECRET_KEY``, else one generated once and kept beside the data."""
-    env = os.environ.get("PATNAV_SECRET_KEY")
-    if env:
-        return env
-    path = data_dir / "secret.key"
-    if path.exists():
-        return path.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    path.write_text(key)
-    path.chmod(0o600)
-    return key
-
-
 def load_settings() -> Settings:
     data_dir = Path(os.environ.get("PATNAV_DATA_DIR", "var/app")).resolve()
     url = os.environ.get("PATNAV_DATABASE_URL") or f"sqlite:///{data_dir / 'patnav.db'}"
@@ -67,7 +50,6 @@ def load_settings() -> Settings:
         database_url=url,
         data_dir=data_dir,
         public_corpus=default_corpus().resolve(),
-        secret_key=_secret(data_dir),
         max_upload_bytes=_int("PATNAV_MAX_UPLOAD_MB", 200) * 1024 * 1024,
         max_unpacked_bytes=_int("PATNAV_MAX_UNPACKED_MB", 2048) * 1024 * 1024,
         max_jobs=_int("PATNAV_MAX_JOBS", 1),
