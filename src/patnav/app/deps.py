@@ -117,6 +117,11 @@ async def current(request: Request, db: DB) -> Principal:
 
             if not same(str(sent) if sent else None, ws.csrf_token):
                 raise AppError(403, "csrf", "The form expired or did not come from this site. Reload the page.")
+    # Error pages render after the request's session has rolled back and closed: the principal's rows are
+    # detached with their attributes loaded, so the page can still show who is signed in.
+    for row in (principal.user, principal.org, principal.session):
+        if row is not None and row in db:
+            db.expunge(row)
     request.state.principal = principal
     return principal
 

@@ -43,7 +43,10 @@ def submit(db: Session, user: User, kind: str, params: dict[str, Any], org_id: i
     job = Job(org_id=org_id if org_id is not None else user.org_id, user_id=user.id, kind=kind, params=params)
     db.add(job)
     db.flush()
-    audit(db, user, f"job.{kind}", f"job:{job.id}", **{k: v for k, v in params.items() if isinstance(v, str | int)})
+    shown = {
+        k: v for k, v in params.items() if isinstance(v, str | int) and k not in ("db", "user", "action", "target")
+    }
+    audit(db, user, f"job.{kind}", f"job:{job.id}", **shown)
     return job
 
 

@@ -16,4 +16,7 @@ def task(name: str) -> Callable[[Callable[[Any], dict[str, Any]]], Callable[[Any
     return register
 
 
-from patnav.app.tasks import index as _index  # noqa: E402,F401  (registers its tasks)
+from patnav.app.tasks import index as _index  # noqa: E402,F401
+from patnav.app.tasks import indicators as _indicators  # noqa: E402,F401  (each module registers its tasks)
+from patnav.app.tasks import ingest as _ingest  # noqa: E402,F401
+from patnav.app.tasks import project as _project  # noqa: E402,F401
