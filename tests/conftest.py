@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -116,13 +118,13 @@ def _postgres_admin_url() -> str | None:
     return os.environ.get("PATNAV_TEST_POSTGRES_URL")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
-    """An empty app database: SQLite in the test's folder, and a fresh PostgreSQL database when
-    ``PATNAV_TEST_POSTGRES_URL`` names a server (``.ci/run`` starts one; ``PATNAV_REQUIRE_POSTGRES=1`` turns
-    the skip into a failure)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'app.db'}"
+@contextmanager
+def new_database(kind: str, folder: Path) -> Iterator[str]:
+    """An empty app database: SQLite in ``folder``, or a fresh PostgreSQL database (dropped afterwards) on the
+    server ``PATNAV_TEST_POSTGRES_URL`` names (``.ci/run`` starts one; without it the test skips, and with
+    ``PATNAV_REQUIRE_POSTGRES=1`` it fails instead)."""
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / 'app.db'}"
         return
     admin = _postgres_admin_url()
     if not admin:
@@ -138,13 +140,22 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
     with admin_engine.connect() as con:
         con.execute(sa.text(f'CREATE DATABASE "{name}"'))
     url = admin.rsplit("/", 1)[0] + "/" + name
-    yield url
-    from patnav.app.database import engine_for
+    try:
+        yield url
+    finally:
+        from patnav.app.database import engine_for
 
-    engine_for(url).dispose()
-    with admin_engine.connect() as con:
-        con.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin_engine.dispose()
+        engine_for(url).dispose()
+        with admin_engine.connect() as con:
+            con.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin_engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """An empty app database, once on SQLite and once on PostgreSQL (see ``new_database``)."""
+    with new_database(request.param, tmp_path) as url:
+        yield url
 
 
 class Platform:

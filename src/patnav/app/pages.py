@@ -39,19 +39,15 @@ def render(
         text = gettext(message, lang)
         return text.format(**fields) if fields else text
 
-    html = (
-        environment()
-        .get_template(template)
-        .render(
-            request=request,
-            _=t,
-            lang=lang,
-            html_lang=HTML_LANG.get(lang, "en"),
-            languages=LANGUAGES,
-            me=principal,
-            csrf=principal.session.csrf_token if principal is not None and principal.session is not None else "",
-            path=request.url.path,
-            **context,
-        )
-    )
+    values: dict[str, Any] = {
+        "request": request,
+        "_": t,
+        "lang": lang,
+        "html_lang": HTML_LANG.get(lang, "en"),
+        "languages": LANGUAGES,
+        "me": principal,
+        "csrf": principal.session.csrf_token if principal is not None and principal.session is not None else "",
+        "path": request.url.path,
+    }
+    html = environment().get_template(template).render({**values, **context})
     return HTMLResponse(html, status_code=status)
