@@ -112,3 +112,17 @@ def test_cli_search_and_export(corpus_dir: Path, tmp_path: Path) -> None:
     header, body = rows[0], rows[1:]
     title_col = header.index("title")
     assert body and all("semiconductor" in r[title_col].lower() for r in body)
+
+
+def test_hybrid_without_vectors_falls_back_to_one_lexical_page(tmp_path: Path, shared_data: Path) -> None:
+    """A corpus with no vectors for the model: hybrid answers the lexical page asked for (limit and offset kept)."""
+    path = tmp_path / "c"
+    with Corpus(path) as corpus:
+        load_paths(corpus, [shared_data / "uspto-grant-xml"])
+    with Corpus(path, read_only=True) as corpus:
+        TextIndex.for_corpus(corpus).update_from_corpus(corpus)
+    with Searcher(path, model="minilm") as s:
+        whole = s.search("tac:(method OR system)", mode="lexical", limit=50)
+        page = s.search("tac:(method OR system)", semantic="a method", mode="hybrid", limit=5, offset=5)
+    assert page.mode == "lexical" and any("no vectors" in n for n in page.notes)
+    assert [h.publication_number for h in page.hits] == [h.publication_number for h in whole.hits[5:10]]

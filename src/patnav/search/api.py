@@ -188,8 +188,10 @@ class Searcher:
                     f"no vectors for model {self.embedder().name} yet (run `patnav index build --vectors`):"
                     " results are lexical only"
                 )
-                if lexical is None and ast is not None:
-                    lexical = self._text_search(ast, limit=limit, offset=offset, facets=facets)
+                if ast is not None and (lexical is None or mode == "hybrid"):  # hybrid fetched a fusion-depth list
+                    lexical = self._text_search(
+                        ast, limit=limit, offset=offset, collapse_family=collapse_family, facets=facets
+                    )
                 mode = "lexical"
             else:
                 t0 = time.perf_counter()

@@ -1,7 +1,250 @@
-"""(being written)"""
+"""One patent: every field of its record, its indicators with what each value means (or why it is missing),
+its legal events, its citations both ways and its family. The page and ``/api/v1/patents/{number}`` call the
+same :func:`patent_record`; the record comes from :meth:`patnav.corpus.store.Corpus.publication`, the citing
+patents and family members from :func:`patnav.indicators.explain.inputs`, the indicators from the corpus's
+saved run. Numbers may be typed loosely (``US 7,197,497 B2``): :meth:`Corpus.find_publication_number` resolves
+them; a number the corpus lacks answers 404.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import HTMLResponse, Response
+
+from patnav.app.corpora import corpus_path
+from patnav.app.deps import AppSettings, Principal, may
+from patnav.app.errors import AppError
+from patnav.app.pages import render
+from patnav.app.permissions import Action
+from patnav.app.searchers import indicator_run, searcher
+from patnav.app.views.search import ScopeParam, error_page, search_url
+from patnav.engine.base import rewrite_placeholders
+from patnav.i18n import catalogue, current_lang
+from patnav.indicators.sql import KIND_SUFFIX
 
 router = APIRouter()
+Reading = may(Action.SEARCH)
+
+#: Record fields shown in their own sections rather than in the bibliography list.
+SECTIONS = {
+    "titles",
+    "abstracts",
+    "abstract",
+    "claims",
+    "description",
+    "parties",
+    "classifications",
+    "priorities",
+    "citations",
+    "legal_events",
+    "family",
+    "transactions",
+    "sources",
+    "independent_claims",
+    "extras",
+}
+MAX_LINKED = 2000
+
+
+class _Rows:
+    """The one method of an engine that :func:`patnav.indicators.explain.inputs` calls, on the connection the
+    cached searcher already holds (no second DuckDB connection per request)."""
+
+    def __init__(self, con: Any) -> None:
+        self.con = con
+
+    def rows(self, sql: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        return self.con.execute(rewrite_placeholders(sql, "$"), dict(params or {})).fetchall()
+
+
+def _in_corpus(con: Any, numbers: list[str]) -> dict[str, str]:
+    """For each cited or family number, the stored publication it names (exact, else the same number of
+    another kind), for the ones the corpus holds."""
+    wanted = sorted({n for n in numbers if n})[:MAX_LINKED]
+    if not wanted:
+        return {}
+    rows = con.execute(
+        f"""WITH c AS (SELECT unnest($wanted) AS n)
+            SELECT c.n, p.publication_number, 0 AS exact_rank, p.publication_date FROM c
+              JOIN publications p ON p.publication_number = c.n
+            UNION ALL
+            SELECT c.n, p.publication_number, 1, p.publication_date FROM c
+              JOIN publications p ON p.country || p.doc_number = regexp_replace(c.n, '{KIND_SUFFIX}', '')
+            ORDER BY 1, 3, 4 DESC NULLS LAST""",
+        {"wanted": wanted},
+    ).fetchall()
+    out: dict[str, str] = {}
+    for n, found, _rank, _date in rows:
+        out.setdefault(n, found)
+    return out
+
+
+def _msgid(text: str) -> str:
+    """The English msgid of a definition that :func:`definitions` returned in the process's language."""
+    lang = current_lang()
+    if lang == "en":
+        return text
+    reverse = {v: k for k, v in catalogue(lang).items()}
+    return reverse.get(text, text)
+
+
+def _shown(key: str, value: Any, labels: dict[str, Any], me: Principal) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return me.t("yes") if value else me.t("no")
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    if key == "tech_field":
+        names = labels.get("wipo35", {}).get(str(value), {})
+        label = names.get(me.lang.split("_")[0]) or names.get("en")
+        return f"{value} ({label})" if label else str(value)
+    if key == "hv_evidence":
+        try:
+            return json.dumps(json.loads(value), ensure_ascii=False)
+        except (TypeError, ValueError):
+            return str(value)
+    if key == "status":
+        return me.t(str(value))
+    return str(value) if not hasattr(value, "isoformat") else value.isoformat()
+
+
+def _indicators(path: Any, number: str, me: Principal) -> dict[str, Any]:
+    """The publication's indicators with each value's meaning, or why a value (or the whole run) is missing."""
+    from patnav.indicators.explain import definitions
+
+    loaded = indicator_run(path)
+    if loaded is None:
+        return {"available": False, "reason": me.t("No indicators were computed for this corpus yet."), "items": []}
+    row_at = loaded.rows.get(number)
+    if row_at is None:
+        return {
+            "available": False,
+            "reason": me.t("This publication was loaded after the last indicator run."),
+            "items": [],
+        }
+    run = loaded.run
+    row = run.publications.slice(row_at, 1).to_pylist()[0]
+    import pyarrow.compute as pc
+
+    reasons: dict[str, list[str]] = {}
+    for r in run.missing.filter(pc.equal(run.missing.column("publication_number"), number)).to_pylist():
+        reasons.setdefault(r["indicator"], []).append(me.t(r["reason"]))
+    labels = run.manifest.get("labels", {})
+    meanings = {k: me.t(_msgid(v)) for k, v in definitions().items()}
+    items = []
+    for key, value in row.items():
+        if key in ("publication_number", "country", "doc_type", "stage"):
+            continue
+        items.append(
+            {
+                "name": key,
+                "value": value,
+                "shown": _shown(key, value, labels, me),
+                "meaning": meanings.get(key, ""),
+                "missing": reasons.get(key, []) if value is None else [],
+            }
+        )
+    lang = me.lang.split("_")[0]
+    industries = []
+    for r in run.industries.filter(pc.equal(run.industries.column("publication_number"), number)).to_pylist():
+        names = labels.get(r["scheme"], {}).get(r["code"], {})
+        industries.append({**r, "label": names.get(lang) or names.get("en")})
+    manifest = run.manifest
+    return {
+        "available": True,
+        "as_of": manifest.get("as_of"),
+        "computed_at": manifest.get("computed_at"),
+        "rules": manifest.get("rules", []),
+        "caveats": [me.t(c) for c in manifest.get("caveats", [])],
+        "placeholders": manifest.get("placeholders", []),
+        "items": items,
+        "industries": industries,
+    }
+
+
+def patent_record(settings: Any, me: Principal, number: str, scope: str) -> dict[str, Any]:
+    """Everything the platform knows about one publication of the chosen corpus."""
+    from patnav.indicators.explain import inputs
+
+    path = corpus_path(settings, me.org.slug, scope)
+    text = (number or "").strip()[:60]
+    with searcher(path, scope) as entry:
+        corpus = entry.searcher.corpus
+        found = corpus.find_publication_number(text) if text else None
+        record = corpus.publication(found) if found else None
+        if record is None:
+            raise AppError(404, "unknown_patent", "There is no publication {number} in this corpus.", number=text)
+        raw = inputs(_Rows(corpus.con), found, limit=MAX_LINKED)  # type: ignore[arg-type]
+        cited_numbers = [c.get("cited_number") or c.get("cited_number_raw") for c in record["citations"]]
+        family_numbers = set(raw.family) | {f["publication_number"] for f in record["family"]}
+        family_numbers.discard(found)
+        linked = _in_corpus(corpus.con, [n for n in cited_numbers if n] + sorted(family_numbers))
+    scope_arg = scope if scope != "public" else None
+    cites = []
+    for c in record["citations"]:
+        n = c.get("cited_number") or c.get("cited_number_raw")
+        target = linked.get(n) if n and not c.get("is_npl") else None
+        cites.append(
+            {
+                "cited_number": c.get("cited_number"),
+                "cited_number_raw": c.get("cited_number_raw"),
+                "is_npl": bool(c.get("is_npl")),
+                "npl_text": c.get("npl_text"),
+                "category": c.get("category"),
+                "origin": c.get("origin"),
+                "cited_date": c.get("cited_date"),
+                "in_corpus": target,
+                "url": search_url(f"/patents/{target}", scope=scope_arg) if target else None,
+            }
+        )
+    cited_by = [
+        {"publication_number": n, "date": d, "url": search_url(f"/patents/{n}", scope=scope_arg)} for n, d in raw.citing
+    ]
+    family_types = {f["publication_number"]: f.get("family_type") for f in record["family"]}
+    family = [
+        {
+            "publication_number": n,
+            "family_type": family_types.get(n),
+            "in_corpus": linked.get(n),
+            "url": search_url(f"/patents/{linked[n]}", scope=scope_arg) if n in linked else None,
+        }
+        for n in sorted(family_numbers)
+    ]
+    bibliography = {k: v for k, v in record.items() if k not in SECTIONS}
+    return jsonable_encoder(
+        {
+            "publication_number": found,
+            "requested": text,
+            "scope": scope,
+            "bibliography": bibliography,
+            "record": record,
+            "citations": {"cites": cites, "cited_by": cited_by},
+            "family": family,
+            "legal_events": record["legal_events"],
+            "indicators": _indicators(path, found, me),
+            "ipc_subclasses": raw.subclasses,
+        }
+    )
+
+
+@router.get("/api/v1/patents/{number}", tags=["patents"])
+def patent_api(number: str, settings: AppSettings, me: Reading, scope: ScopeParam = "public") -> dict[str, Any]:
+    """One publication with every field, its indicators (with meanings), legal events, citations and family."""
+    return patent_record(settings, me, number, scope)
+
+
+@router.get("/patents/{number}", response_class=HTMLResponse, include_in_schema=False)
+def patent_page(
+    request: Request, number: str, settings: AppSettings, me: Reading, scope: ScopeParam = "public"
+) -> Response:
+    try:
+        data = patent_record(settings, me, number, scope)
+    except AppError as exc:
+        return error_page(request, me, exc)
+    return render(request, "patent.html.j2", me.lang, me, p=data, scope=scope)
