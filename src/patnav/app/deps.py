@@ -43,7 +43,9 @@ def get_db(request: Request) -> Iterator[Session]:
         db.close()
 
 
-DB = Annotated[Session, Depends(get_db)]
+# "function" scope: committed before the response leaves, so a redirect never outruns its own write
+# (a browser following a sign-in redirect must find the new session).
+DB = Annotated[Session, Depends(get_db, scope="function")]
 AppSettings = Annotated[Settings, Depends(get_settings)]
 
 
