@@ -175,9 +175,13 @@ def main() -> None:
 
         asyncio.run(run_all())
         elapsed = time.monotonic() - started
+        c.close()
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
 
     errors = sum(1 for _k, _ms, ok in results if not ok)
     print(f"\n{args.clients} clients, {elapsed:.1f} s, {len(results)} requests, "
