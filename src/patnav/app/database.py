@@ -20,7 +20,10 @@ def engine_for(url: str) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        eng = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # every request in the server's thread pool (40 threads) holds a connection: the pool must not be smaller
+        eng = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=50, max_overflow=50
+        )
 
         @event.listens_for(eng, "connect")
         def _pragmas(dbapi_con, _record):  # type: ignore[no-untyped-def]
@@ -31,7 +34,7 @@ def engine_for(url: str) -> Engine:
             cur.close()
 
         return eng
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=30)
 
 
 @cache
