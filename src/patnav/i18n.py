@@ -42,15 +42,12 @@ def current_lang() -> str:
 @cache
 def catalogue(lang: str) -> dict[str, str]:
     """msgid → translation for ``lang`` (empty for English, whose msgids are the text)."""
-    folder = LOCALE_DIR / lang / "LC_MESSAGES"
-    out: dict[str, str] = {}
-    for path in [folder / f"{DOMAIN}.po", *sorted((folder / "fragments").glob("*.po"))]:
-        if not path.exists():
-            continue
-        with path.open("rb") as fh:
-            cat = read_po(fh)
-        out.update({str(m.id): str(m.string) for m in cat if m.id and m.string and not m.fuzzy})
-    return out
+    path = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+    if not path.exists():
+        return {}
+    with path.open("rb") as fh:
+        cat = read_po(fh)
+    return {str(m.id): str(m.string) for m in cat if m.id and m.string and not m.fuzzy}
 
 
 def gettext(message: str, lang: str | None = None) -> str:
