@@ -90,7 +90,7 @@ def test_page_shows_chart_and_table_in_chinese(platform: Platform) -> None:
     r = client.get("/dashboards")
     assert r.status_code == 200
     html = r.text
-    for heading in ("仪表板", "申请人", "公开文献数", "高价值", "行动方案 KPI", "指标计算基准日", "规则版本"):
+    for heading in ("仪表板", "申请人", "公开文献", "高价值", "行动方案 KPI", "指标计算基准日", "规则版本"):
         assert heading in html, heading
     result, _expected = _library(platform.settings.public_corpus, "applicant", 15)
     spec = json.loads(re.search(r'<script type="application/json" id="portfolio-spec">(.*?)</script>', html, re.S)[1])

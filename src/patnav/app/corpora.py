@@ -23,7 +23,7 @@ def corpus_path(settings: Settings, org_slug: str, scope: str) -> Path:
     raise AppError(422, "bad_scope", "Unknown corpus: {value} (public or org)", value=scope[:20])
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -40,7 +40,7 @@ def is_writing(path: Path) -> bool:
         pid = int(marker.read_text().strip() or 0)
     except (FileNotFoundError, ValueError):
         return False
-    return _alive(pid)
+    return pid_alive(pid)
 
 
 @contextmanager

@@ -15,6 +15,7 @@ from patnav.app.database import session_factory
 from patnav.app.errors import AppError, forbidden
 from patnav.app.models import Organisation, User, WebSession
 from patnav.app.permissions import Action, allowed
+from patnav.app.security import same
 from patnav.app.settings import Settings
 from patnav.i18n import gettext, normalize_lang
 
@@ -92,33 +93,35 @@ def _bearer(request: Request) -> str | None:
     return None
 
 
-async def current(request: Request, db: DB) -> Principal:
-    """The signed-in person; 401 when nobody is, 403 when a cookie-authenticated form lacks its CSRF token."""
-    cached = getattr(request.state, "principal", None)
-    if cached is not None:
-        return cached
+def identify(request: Request, db: Session) -> Principal:
+    """Who the session cookie or API token names (no CSRF check): 401 when nobody."""
     token = _bearer(request)
     if token:
         user = accounts.token_user(db, token)
         if user is None:
             raise AppError(401, "bad_token", "This API token is unknown or revoked.")
-        principal = Principal(user, user.org, None, request_lang(request, user))
-    else:
-        found = accounts.session_user(db, request.cookies.get(SESSION_COOKIE))
-        if found is None:
-            raise AppError(401, "sign_in", "Please sign in.")
-        user, ws = found
-        principal = Principal(user, user.org, ws, request_lang(request, user))
-        if request.method in UNSAFE:
-            sent = request.headers.get(CSRF_HEADER)
-            if not sent and request.headers.get("content-type", "").startswith(
-                ("application/x-www-form-urlencoded", "multipart/form-data")
-            ):
-                sent = (await request.form()).get(CSRF_FIELD)  # type: ignore[assignment]
-            from patnav.app.security import same
+        return Principal(user, user.org, None, request_lang(request, user))
+    found = accounts.session_user(db, request.cookies.get(SESSION_COOKIE))
+    if found is None:
+        raise AppError(401, "sign_in", "Please sign in.")
+    user, ws = found
+    return Principal(user, user.org, ws, request_lang(request, user))
 
-            if not same(str(sent) if sent else None, ws.csrf_token):
-                raise AppError(403, "csrf", "The form expired or did not come from this site. Reload the page.")
+
+async def current(request: Request, db: DB) -> Principal:
+    """The signed-in person; 401 when nobody is, 403 when a cookie-authenticated form lacks its CSRF token."""
+    cached = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
+    principal = identify(request, db)
+    if principal.session is not None and request.method in UNSAFE:  # tokens are not sent by browsers on their own
+        sent = request.headers.get(CSRF_HEADER)
+        if not sent and request.headers.get("content-type", "").startswith(
+            ("application/x-www-form-urlencoded", "multipart/form-data")
+        ):
+            sent = (await request.form()).get(CSRF_FIELD)  # type: ignore[assignment]
+        if not same(str(sent) if sent else None, principal.session.csrf_token):
+            raise AppError(403, "csrf", "The form expired or did not come from this site. Reload the page.")
     # Error pages render after the request's session has rolled back and closed: the principal's rows are
     # detached with their attributes loaded, so the page can still show who is signed in.
     for row in (principal.user, principal.org, principal.session):

@@ -22,6 +22,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from patnav.app.accounts import audit
+from patnav.app.corpora import pid_alive
 from patnav.app.database import session_scope
 from patnav.app.errors import AppError
 from patnav.app.models import Job, JobStatus, User, utcnow
@@ -77,15 +78,10 @@ def retry(db: Session, user: User, job: Job) -> Job:
 
 
 def _alive(pid: int | None) -> bool:
-    if not pid:
+    """The process lives (a zombie child of ours, ended but not yet reaped, counts as gone)."""
+    if not pid or not pid_alive(pid):
         return False
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie child of ours counts as gone
         done, _status = os.waitpid(pid, os.WNOHANG)
         return done == 0
     except ChildProcessError:

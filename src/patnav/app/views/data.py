@@ -21,7 +21,7 @@ from starlette.datastructures import FormData
 from patnav.app import accounts, uploads
 from patnav.app import jobs as job_service
 from patnav.app.corpora import check_readable, corpus_path
-from patnav.app.deps import DB, AppSettings, Page, Principal, Who, current, request_lang
+from patnav.app.deps import DB, AppSettings, Page, Principal, Who, current
 from patnav.app.errors import AppError, forbidden, not_found
 from patnav.app.models import Job, Upload, User
 from patnav.app.pages import render
@@ -58,22 +58,11 @@ def _who_before_reading(request: Request, db: Session) -> Principal:
     """Who sends this upload, known from the session cookie or API token alone (the CSRF token, which may be a
     form field, is checked after the body has been read): nobody and roles that may not upload are refused
     before a byte of the file is written."""
-    from patnav.app.deps import SESSION_COOKIE, _bearer
+    from patnav.app.deps import identify
 
-    token = _bearer(request)
-    ws = None
-    if token:
-        user = accounts.token_user(db, token)
-        if user is None:
-            raise AppError(401, "bad_token", "This API token is unknown or revoked.")
-    else:
-        found = accounts.session_user(db, request.cookies.get(SESSION_COOKIE))
-        if found is None:
-            raise AppError(401, "sign_in", "Please sign in.")
-        user, ws = found
-    who = Principal(user, user.org, ws, request_lang(request, user))
+    who = identify(request, db)
     request.state.unverified = who
-    if not allowed(user.role, Action.UPLOAD):
+    if not allowed(who.user.role, Action.UPLOAD):
         raise forbidden()
     return who
 
