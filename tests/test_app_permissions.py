@@ -104,6 +104,8 @@ MATRIX: dict[tuple[str, str], tuple[Any, str]] = {
     ("POST", "/data/upload"): (Action.UPLOAD, "file"),
 }
 
+#: a real query that selects a small set (11 publications): a run takes seconds, not a minute
+SMALL_SET = 'ti:"spiking neural network" AND pd:[2015 TO 2030]'
 FINANCIALS = "enterprise,year,operating_revenue\nInternational Business Machines Corporation,2024,100000000\n"
 
 
@@ -130,7 +132,7 @@ class World:
         self.clients = {f"{org}-{role}": plat.client(f"{org}-{role}") for org in ("alpha", "beta") for role in ROLES}
         owner = self.clients["alpha-analyst"]
         made = owner.post("/api/v1/projects", json={"name": "matrix", "type": "industry", "lang": "en",
-                                                    "title": "Matrix", "query": 'ti:"neural network"'})  # fmt: skip
+                                                    "title": "Matrix", "query": SMALL_SET})  # fmt: skip
         assert made.status_code == 201, made.text
         self.project = made.json()["id"]
         job = owner.post(f"/api/v1/projects/{self.project}/run")
