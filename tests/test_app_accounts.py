@@ -159,9 +159,9 @@ def test_a_job_left_running_by_a_crash_is_started_again(plat: Platform) -> None:
 
 
 def test_a_running_job_can_be_cancelled(plat: Platform) -> None:
-    from patnav.app.jobs import Dispatcher, wait_for
-
     import shutil
+
+    from patnav.app.jobs import Dispatcher, wait_for
 
     copy = plat.settings.data_dir / "copy"  # embedding writes vectors: not into the shared test corpus
     shutil.copytree(plat.settings.public_corpus, copy, ignore=shutil.ignore_patterns("search", "indicators"))
