@@ -223,26 +223,13 @@ def corpus_show(
 
 
 def _print_record(rec: dict[str, Any]) -> None:
+    from patnav.corpus.store import RECORD_SECTIONS
+
     head = Table(show_header=False, title=rec["publication_number"], title_justify="left")
     head.add_column(style="bold")
     head.add_column(overflow="fold")
-    skip = {
-        "titles",
-        "abstracts",
-        "claims",
-        "description",
-        "parties",
-        "classifications",
-        "priorities",
-        "citations",
-        "legal_events",
-        "family",
-        "transactions",
-        "sources",
-        "independent_claims",
-    }
     for key, value in rec.items():
-        if key in skip or value in (None, "", []):
+        if key in RECORD_SECTIONS or value in (None, "", []):
             continue
         head.add_row(_(key), str(value))
     for t in rec.get("titles") or []:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import weakref
+from collections.abc import Callable
 
 import pyarrow as pa
 
@@ -30,12 +31,18 @@ def register_table(engine: Engine, prefix: str, table: pa.Table) -> str:
     with pa.ipc.new_stream(sink, table.schema) as writer:
         writer.write_table(table)
     name = f"{prefix}_{hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest()[:20]}"
+    return register_named(engine, name, lambda: table)
+
+
+def register_named(engine: Engine, name: str, make: Callable[[], pa.Table]) -> str:
+    """Register the table ``make()`` builds as ``name`` unless this engine already has it (Spark copies every
+    registration, so each is done once per engine); returns ``name``."""
     try:
         done = _registered.setdefault(engine, set())
     except TypeError:  # an engine that cannot be weakly referenced: register every time
         done = set()
     if name not in done:
-        engine.register(name, table)
+        engine.register(name, make())
         done.add(name)
     return name
 

@@ -10,18 +10,17 @@ FROM <table>)``. The whole corpus needs no table: its name is ``publications`` i
 from __future__ import annotations
 
 import hashlib
-import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pyarrow as pa
 
 from patnav.analysis._sql import CORPUS_TABLE, pubs_cte
+from patnav.analysis._tables import register_named
 from patnav.engine.base import Engine
 from patnav.model.numbers import PatentNumberError, normalize_publication_number
 
 #: engines → set tables already registered in them (names are content hashes, so a name means one content)
-_registered: weakref.WeakKeyDictionary[object, set[str]] = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,15 +95,7 @@ def register_patent_set(engine: Engine, patent_set: PatentSet | None) -> str:
     """
     if patent_set is None or patent_set.numbers is None:
         return CORPUS_TABLE
-    name = patent_set.table_name
-    try:
-        done = _registered.setdefault(engine, set())
-    except TypeError:  # an engine that cannot be weakly referenced: register every time
-        done = set()
-    if name not in done:
-        engine.register(name, patent_set.to_arrow())
-        done.add(name)
-    return name
+    return register_named(engine, patent_set.table_name, patent_set.to_arrow)
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,9 +33,7 @@ DuckDB and Spark give the same result to the last bit.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import math
-import weakref
 from dataclasses import dataclass
 from typing import Literal, get_args
 
@@ -43,6 +41,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from patnav.analysis._sql import YEAR_COLUMN, with_set
+from patnav.analysis._tables import register_table
 from patnav.analysis.patent_set import PatentSet, register_patent_set
 from patnav.analysis.trends import (
     BASES,
@@ -198,25 +197,6 @@ class Technology:
 
 
 # -- registered helper tables ---------------------------------------------------------------------------------
-
-_registered: weakref.WeakKeyDictionary[object, set[str]] = weakref.WeakKeyDictionary()
-
-
-def register_once(engine: Engine, prefix: str, table: pa.Table) -> str:
-    """Register ``table`` in ``engine`` under a name derived from its content (``<prefix>_<hash>``) and return
-    the name; the same content in the same engine is registered only once (Spark copies every registration)."""
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as writer:
-        writer.write_table(table)
-    name = f"{prefix}_{hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest()[:20]}"
-    try:
-        done = _registered.setdefault(engine, set())
-    except TypeError:  # an engine that cannot be weakly referenced: register every time
-        done = set()
-    if name not in done:
-        engine.register(name, table)
-        done.add(name)
-    return name
 
 
 # -- queries --------------------------------------------------------------------------------------------------
@@ -517,7 +497,7 @@ def technology(
     sectors: list[SectorCount] = []
     field_docs = field_fams = 0
     if pub_fields is not None:
-        sector_table = register_once(
+        sector_table = register_table(
             engine,
             "tech_sectors",
             pa.table(
@@ -576,7 +556,7 @@ def _fields_source(
         for code, label in wipo.labels.items():
             if label.get("sector") and code.isdigit():
                 sectors[int(code)] = sector_code(label["sector"])
-        ref = register_once(engine, "tech_wipo", wipo.table.select(["code", "prefix", "subclass"]))
+        ref = register_table(engine, "tech_wipo", wipo.table.select(["code", "prefix", "subclass"]))
         return "reference", _FIELDS_FROM_REFERENCE.format(ref=ref), sectors
     if indicators is not None:
         sectors = dict(WIPO_SECTORS)
@@ -603,7 +583,7 @@ def _fields_source(
                 "tech_field": slim.column("tech_field").cast(pa.int64()),
             }
         )
-        ref = register_once(engine, "tech_run_fields", slim)
+        ref = register_table(engine, "tech_run_fields", slim)
         return (
             "indicators",
             "SELECT publication_number, tech_field AS field FROM "

@@ -220,6 +220,27 @@ class PreparedPublications:
         return out
 
 
+#: Keys of ``Corpus.publication()`` that hold lists or long text: shown in sections of their own, not as one
+#: line of the bibliography (the CLI's ``corpus show`` and the web's patent page both lay them out so).
+RECORD_SECTIONS = frozenset(
+    {
+        "titles",
+        "abstracts",
+        "claims",
+        "description",
+        "parties",
+        "classifications",
+        "priorities",
+        "citations",
+        "legal_events",
+        "family",
+        "transactions",
+        "sources",
+        "independent_claims",
+    }
+)
+
+
 class CorpusNotFoundError(FileNotFoundError):
     """The corpus folder holds no database yet (nothing was ingested there)."""
 

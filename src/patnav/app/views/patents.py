@@ -23,6 +23,7 @@ from patnav.app.pages import render
 from patnav.app.permissions import Action
 from patnav.app.searchers import indicator_run, searcher
 from patnav.app.views.search import ScopeParam, error_page, search_url
+from patnav.corpus.store import RECORD_SECTIONS
 from patnav.engine.base import rewrite_placeholders
 from patnav.i18n import catalogue, current_lang
 from patnav.indicators.sql import KIND_SUFFIX
@@ -31,23 +32,7 @@ router = APIRouter()
 Reading = may(Action.SEARCH)
 
 #: Record fields shown in their own sections rather than in the bibliography list.
-SECTIONS = {
-    "titles",
-    "abstracts",
-    "abstract",
-    "claims",
-    "description",
-    "parties",
-    "classifications",
-    "priorities",
-    "citations",
-    "legal_events",
-    "family",
-    "transactions",
-    "sources",
-    "independent_claims",
-    "extras",
-}
+SECTIONS = RECORD_SECTIONS | {"abstract", "extras"}
 MAX_LINKED = 2000
 
 
