@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from conftest import Platform, make_settings
 from patnav.app import accounts
 from patnav.app.database import session_scope, upgrade
-from patnav.app.models import AuditEntry, Job, JobStatus
+from patnav.app.models import AuditEntry, Job, JobStatus, User
 
 
 @pytest.fixture
@@ -49,6 +49,7 @@ def test_sign_in_out_and_wrong_password(plat: Platform) -> None:
     assert good.status_code == 303 and "patnav_session" in good.cookies
     home = c.get("/")
     assert home.status_code == 200 and "Org Alpha" in home.text
+    assert (home.headers["x-frame-options"], home.headers["x-content-type-options"]) == ("SAMEORIGIN", "nosniff")
     csrf = re.search(r'X-CSRF-Token": "([^"]+)"', home.text).group(1)  # type: ignore[union-attr]
     assert c.post("/logout", data={"csrf_token": csrf}).status_code == 303
     assert c.get("/").status_code == 303
@@ -101,6 +102,24 @@ def test_errors_are_json_with_a_code_and_speak_the_users_language(plat: Platform
     assert r.json()["error"]["message"] == "请登录。"
     r = c.get("/api/v1/jobs?page=0", headers={"Authorization": "Bearer x"})
     assert r.status_code == 401
+
+
+def test_account_changes_reach_open_sessions(plat: Platform, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A deactivation made through this server applies to the user's open session at once; one written to the
+    database behind its back (another server process, the shell) within accounts.SESSION_TRUST_S."""
+    monkeypatch.setattr(accounts, "SESSION_TRUST_S", 0.5)
+    viewer = plat.client("alpha-viewer")
+    assert viewer.get("/api/v1/tokens").status_code == 200
+    admin = plat.client("alpha-administrator")
+    assert admin.patch("/api/v1/admin/users/alpha-viewer", json={"active": False}).status_code == 200
+    assert viewer.get("/api/v1/tokens").status_code == 401
+
+    analyst = plat.client("alpha-analyst")
+    assert analyst.get("/api/v1/tokens").status_code == 200
+    with session_scope(plat.settings.database_url) as db:
+        db.execute(update(User).where(User.username == "alpha-analyst").values(is_active=False))
+    time.sleep(0.6)
+    assert analyst.get("/api/v1/tokens").status_code == 401
 
 
 def test_only_administrators_manage_users_and_role_changes_are_audited(plat: Platform) -> None:

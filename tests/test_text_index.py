@@ -170,6 +170,23 @@ def test_facets_counted_over_the_whole_result(real: tuple[Corpus, TextIndex]) ->
     assert {f.value: f.count for f in r.facets["country"]} == {"CN": r.total}
 
 
+def test_status_facet_counts_what_the_status_filter_finds(real: tuple[Corpus, TextIndex]) -> None:
+    """The status facet (as the source stated it) matches a plain scan, and each value's count is what
+    clicking it (the ``status:`` filter) finds."""
+    corpus, index = real
+    r = index.search("pd:[1990 TO 2030]", limit=1, facets=["status"], facet_size=100)
+    by_status = {f.value: f.count for f in r.facets["status"]}
+    want = dict(
+        corpus.con.execute(
+            "SELECT lower(source_status), count(*) FROM publications WHERE source_status IS NOT NULL"
+            " AND publication_date BETWEEN DATE '1990-01-01' AND DATE '2030-12-31' GROUP BY 1"
+        ).fetchall()
+    )
+    assert len(want) >= 2 and by_status == want
+    for value, count in by_status.items():
+        assert index.search(f'pd:[1990 TO 2030] status:"{value}"', limit=1, facets=[]).total == count
+
+
 def test_hits_are_typed_with_snippets(real: tuple[Corpus, TextIndex]) -> None:
     _, index = real
     r = index.search('"neural network"~2 pd>=2015', limit=3)

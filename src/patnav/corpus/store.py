@@ -245,6 +245,12 @@ class CorpusNotFoundError(FileNotFoundError):
     """The corpus folder holds no database yet (nothing was ingested there)."""
 
 
+#: Tables read by publication number for one publication's page. An ART index makes the look-up a point read
+#: instead of a scan that decompresses every column of the matching 2,048-row vector (full text included):
+#: the publication row went from 4.3 to 1.4 ms on the demo corpus; loading it took no measurably longer.
+_NUMBER_INDEXED = ("publications", *PUBLICATION_CHILDREN, "legal_events", "families", "publication_sources")
+
+
 class Corpus:
     """A corpus folder: ``corpus.duckdb`` (the store of record) and ``parquet/`` (an export for Spark)."""
 
@@ -282,6 +288,8 @@ class Corpus:
             self.con.execute(f"CREATE TABLE IF NOT EXISTS {name} AS SELECT * FROM empty WHERE false")
         for ddl in _META_DDL:
             self.con.execute(ddl)
+        for table in _NUMBER_INDEXED:
+            self.con.execute(f"CREATE INDEX IF NOT EXISTS {table}_by_number ON {table} (publication_number)")
 
     def transaction(self) -> AbstractContextManager[None]:
         return transaction(self.con)

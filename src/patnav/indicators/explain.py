@@ -74,15 +74,20 @@ class Inputs:
 
 def inputs(engine: Engine, number: str, limit: int = 50) -> Inputs:
     """Citing and cited loaded publications (with publication dates), family members and IPC subclasses."""
-    bare = f"regexp_replace(cited_number, '{KIND_SUFFIX}', '')"
-    citing = engine.rows(
-        f"""SELECT DISTINCT c.publication_number, p.publication_date FROM citations c
-            JOIN publications p ON p.publication_number = c.publication_number
-            JOIN publications t ON t.publication_number = :n
-            WHERE NOT c.is_npl AND (c.cited_number = :n OR {bare} = t.country || t.doc_number)
-              AND c.publication_number <> :n
-            ORDER BY p.publication_date NULLS LAST, c.publication_number LIMIT {int(limit)}""",
-        {"n": number},
+    bare = f"regexp_replace(c.cited_number, '{KIND_SUFFIX}', '')"
+    found = engine.rows("SELECT country || doc_number FROM publications WHERE publication_number = :n", {"n": number})
+    # The prefix test spares the regular expression nearly every citation (a third of the page's time before).
+    citing = (
+        engine.rows(
+            f"""SELECT DISTINCT c.publication_number, p.publication_date FROM citations c
+                JOIN publications p ON p.publication_number = c.publication_number
+                WHERE NOT c.is_npl AND c.publication_number <> :n
+                  AND (c.cited_number = :n OR (c.cited_number LIKE :prefix AND {bare} = :bare))
+                ORDER BY p.publication_date NULLS LAST, c.publication_number LIMIT {int(limit)}""",
+            {"n": number, "bare": found[0][0], "prefix": f"{found[0][0]}%"},
+        )
+        if found and found[0][0]
+        else []
     )
     cited = engine.rows(
         f"""SELECT DISTINCT coalesce(cited_number, cited_number_raw) AS cited, category FROM citations

@@ -75,7 +75,7 @@ __all__ = [
     "compile_query",
 ]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 STATE_FILE = "indexed.parquet"
 META_FILE = "patnav-index.json"
 
@@ -94,7 +94,7 @@ _TEXT_FIELDS = {
     "tac": ("title", "abstract", "claims"),
 }
 #: facet name → tantivy fast field
-FACETS: dict[str, str] = {"applicant": "f_pa", "ipc": "f_ipc", "year": "year", "country": "cc"}
+FACETS: dict[str, str] = {"applicant": "f_pa", "ipc": "f_ipc", "year": "year", "country": "cc", "status": "status"}
 _NAME_GAP = "\u00b6"  # a token between two names, so a phrase never spans the end of one and start of the next
 _APPLICANT_ROLES = ("applicant", "assignee", "owner")
 
@@ -190,8 +190,9 @@ def _build_schema() -> tantivy.Schema:
         sb.add_text_field(name, tokenizer_name="whitespace")
         sb.add_text_field(f"{name}_cjk", tokenizer_name="whitespace")
     sb.add_text_field("pa_key", tokenizer_name="raw", index_option="basic")
-    for name in ("ipc", "cpc", "kind", "type", "status"):
+    for name in ("ipc", "cpc", "kind", "type"):
         sb.add_text_field(name, tokenizer_name="raw", index_option="basic")
+    sb.add_text_field("status", tokenizer_name="raw", index_option="basic", fast=True)
     sb.add_text_field("cc", tokenizer_name="raw", index_option="basic", fast=True)
     sb.add_text_field("f_pa", tokenizer_name="raw", index_option="basic", fast=True)
     sb.add_text_field("f_ipc", tokenizer_name="raw", index_option="basic", fast=True)
@@ -624,6 +625,7 @@ class TextIndex:
         self._index: tantivy.Index | None = None
         self._schema = _build_schema()
         self._fingerprint_cache: tuple[float | None, list[int]] | None = None
+        self._meta_cache: tuple[tuple[int, int], dict[str, Any]] | None = None
 
     @classmethod
     def for_corpus(cls, corpus: Corpus) -> TextIndex:
@@ -635,10 +637,18 @@ class TextIndex:
         return (self.path / META_FILE).exists() and tantivy.Index.exists(str(self.path))
 
     def _meta(self) -> dict[str, Any]:
+        """The index's metadata file, read again only when it changed (every search asks whether it is stale)."""
+        path = self.path / META_FILE
         try:
-            return json.loads((self.path / META_FILE).read_text("utf-8"))
+            st = path.stat()
+            key = (st.st_mtime_ns, st.st_size)
+            if self._meta_cache is not None and self._meta_cache[0] == key:
+                return self._meta_cache[1]
+            meta = json.loads(path.read_text("utf-8"))
         except (OSError, ValueError):
             return {}
+        self._meta_cache = (key, meta)
+        return meta
 
     def _open(self, *, create: bool) -> tantivy.Index:
         if self._index is not None:

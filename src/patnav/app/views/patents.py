@@ -8,10 +8,13 @@ them; a number the corpus lacks answers 404.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
+import pyarrow as pa
 from fastapi import APIRouter, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, Response
@@ -69,13 +72,15 @@ def _in_corpus(con: Any, numbers: list[str]) -> dict[str, str]:
     return out
 
 
+@functools.cache
+def _reverse(lang: str) -> dict[str, str]:
+    return {v: k for k, v in catalogue(lang).items()}
+
+
 def _msgid(text: str) -> str:
     """The English msgid of a definition that :func:`definitions` returned in the process's language."""
     lang = current_lang()
-    if lang == "en":
-        return text
-    reverse = {v: k for k, v in catalogue(lang).items()}
-    return reverse.get(text, text)
+    return text if lang == "en" else _reverse(lang).get(text, text)
 
 
 def _shown(key: str, value: Any, labels: dict[str, Any], me: Principal) -> str:
@@ -99,6 +104,10 @@ def _shown(key: str, value: Any, labels: dict[str, Any], me: Principal) -> str:
     return str(value) if not hasattr(value, "isoformat") else value.isoformat()
 
 
+def _at(positions: dict[str, list[int]], number: str) -> pa.Array:
+    return pa.array(positions.get(number, []), type=pa.int64())
+
+
 def _indicators(path: Any, number: str, me: Principal) -> dict[str, Any]:
     """The publication's indicators with each value's meaning, or why a value (or the whole run) is missing."""
     from patnav.indicators.explain import definitions
@@ -115,10 +124,8 @@ def _indicators(path: Any, number: str, me: Principal) -> dict[str, Any]:
         }
     run = loaded.run
     row = run.publications.slice(row_at, 1).to_pylist()[0]
-    import pyarrow.compute as pc
-
     reasons: dict[str, list[str]] = {}
-    for r in run.missing.filter(pc.equal(run.missing.column("publication_number"), number)).to_pylist():
+    for r in run.missing.take(_at(loaded.missing, number)).to_pylist():
         reasons.setdefault(r["indicator"], []).append(me.t(r["reason"]))
     labels = run.manifest.get("labels", {})
     meanings = {k: me.t(_msgid(v)) for k, v in definitions().items()}
@@ -137,7 +144,7 @@ def _indicators(path: Any, number: str, me: Principal) -> dict[str, Any]:
         )
     lang = me.lang.split("_")[0]
     industries = []
-    for r in run.industries.filter(pc.equal(run.industries.column("publication_number"), number)).to_pylist():
+    for r in run.industries.take(_at(loaded.industries, number)).to_pylist():
         names = labels.get(r["scheme"], {}).get(r["code"], {})
         industries.append({**r, "label": names.get(lang) or names.get("en")})
     manifest = run.manifest
@@ -153,23 +160,41 @@ def _indicators(path: Any, number: str, me: Principal) -> dict[str, Any]:
     }
 
 
-def patent_record(settings: Any, me: Principal, number: str, scope: str) -> dict[str, Any]:
-    """Everything the platform knows about one publication of the chosen corpus."""
+@dataclass(frozen=True, slots=True)
+class _Read:
+    """What the corpus says about one publication: its record, its citing patents and family members
+    (:func:`~patnav.indicators.explain.inputs`), and the stored publication each linked number names."""
+
+    number: str
+    record: dict[str, Any]
+    inputs: Any
+    family: list[str]
+    linked: dict[str, str]
+
+
+def _read(corpus: Any, text: str) -> _Read:
+    """The publication ``text`` names, read from the corpus; 404 when the corpus has none."""
     from patnav.indicators.explain import inputs
 
+    found = corpus.find_publication_number(text) if text else None
+    record = corpus.publication(found) if found else None
+    if found is None or record is None:
+        raise AppError(404, "unknown_patent", "There is no publication {number} in this corpus.", number=text)
+    raw = inputs(_Rows(corpus.con), found, limit=MAX_LINKED)  # type: ignore[arg-type]
+    cited_numbers = [c.get("cited_number") or c.get("cited_number_raw") for c in record["citations"]]
+    family_numbers = set(raw.family) | {f["publication_number"] for f in record["family"]}
+    family_numbers.discard(found)
+    family = sorted(family_numbers)
+    return _Read(found, record, raw, family, _in_corpus(corpus.con, [n for n in cited_numbers if n] + family))
+
+
+def patent_record(settings: Any, me: Principal, number: str, scope: str) -> dict[str, Any]:
+    """Everything the platform knows about one publication of the chosen corpus."""
     path = corpus_path(settings, me.org.slug, scope)
     text = (number or "").strip()[:60]
     with searcher(path, scope) as entry:
-        corpus = entry.searcher.corpus
-        found = corpus.find_publication_number(text) if text else None
-        record = corpus.publication(found) if found else None
-        if record is None:
-            raise AppError(404, "unknown_patent", "There is no publication {number} in this corpus.", number=text)
-        raw = inputs(_Rows(corpus.con), found, limit=MAX_LINKED)  # type: ignore[arg-type]
-        cited_numbers = [c.get("cited_number") or c.get("cited_number_raw") for c in record["citations"]]
-        family_numbers = set(raw.family) | {f["publication_number"] for f in record["family"]}
-        family_numbers.discard(found)
-        linked = _in_corpus(corpus.con, [n for n in cited_numbers if n] + sorted(family_numbers))
+        got = entry.remembered(f"patent:{text}", lambda: _read(entry.searcher.corpus, text))
+    found, record, raw, linked = got.number, got.record, got.inputs, got.linked
     scope_arg = scope if scope != "public" else None
     cites = []
     for c in record["citations"]:
@@ -199,7 +224,7 @@ def patent_record(settings: Any, me: Principal, number: str, scope: str) -> dict
             "in_corpus": linked.get(n),
             "url": search_url(f"/patents/{linked[n]}", scope=scope_arg) if n in linked else None,
         }
-        for n in sorted(family_numbers)
+        for n in got.family
     ]
     bibliography = {k: v for k, v in record.items() if k not in SECTIONS}
     return jsonable_encoder(

@@ -22,16 +22,14 @@ from patnav.app.deps import AppSettings, Page, Principal, may, paginate
 from patnav.app.errors import AppError
 from patnav.app.pages import render
 from patnav.app.permissions import Action
-from patnav.app.searchers import Entry, search_model, searcher
+from patnav.app.searchers import search_model, searcher
 from patnav.search.query import QuerySyntaxError, parse_query
 
 router = APIRouter()
 Searching = may(Action.SEARCH)
 
 MAX_SEMANTIC = 2000
-TEXT_FACETS = ("applicant", "ipc", "year", "country")
-FACETS = (*TEXT_FACETS, "status")
-STATUS_VALUES = 12
+FACETS = ("applicant", "ipc", "year", "country", "status")
 
 # -- what the search layer says, in the reader's language -------------------------------------------------------
 
@@ -164,28 +162,6 @@ def search_url(base: str, **params: Any) -> str:
     return f"{base}?{urlencode(kept)}" if kept else base
 
 
-def _status_counts(entry: Entry, q: str) -> list[tuple[str, int]]:
-    """Matches per status as the source stated it (``status:`` in the query language), most frequent first.
-
-    The text index keeps no facet counts for status, so each of the corpus's few status values is counted with
-    one more filtered query (the values are read once per opened corpus).
-    """
-    values = entry.memo.get("status_values")
-    if values is None:
-        rows = entry.searcher.corpus.con.execute(
-            "SELECT lower(source_status) AS s FROM publications WHERE source_status IS NOT NULL"
-            " GROUP BY 1 ORDER BY count(*) DESC LIMIT ?",
-            [STATUS_VALUES],
-        ).fetchall()
-        values = entry.memo["status_values"] = [r[0] for r in rows if r[0] and '"' not in r[0]]
-    counts = []
-    for value in values:
-        res = entry.searcher.text.search(with_filter(q, f'status:"{value}"'), limit=1, facets=())
-        if res.total:
-            counts.append((value, res.total))
-    return sorted(counts, key=lambda c: -c[1])
-
-
 def run_search(
     settings: Any,
     me: Principal,
@@ -246,9 +222,8 @@ def run_search(
             limit=per_page,
             offset=offset,
             collapse_family=grouped,
-            facets=TEXT_FACETS if q else (),
+            facets=FACETS if q else (),
         )
-        status = _status_counts(entry, q) if q and res.facets and any(res.facets.values()) else []
     hits = list(res.hits)
     if grouped and res.mode != "lexical":  # the vector list is not collapsed by the search layer: fold this page
         kept: dict[str, Any] = {}
@@ -264,8 +239,7 @@ def run_search(
         notes.append(me.t("Family members are folded within each page of semantic and hybrid results."))
     notes += [note(n, me) for n in res.notes]
     facets: dict[str, list[dict[str, Any]]] = {}
-    raw = {name: [(c.value, c.count) for c in res.facets.get(name, [])] for name in TEXT_FACETS}
-    raw["status"] = status
+    raw = {name: [(c.value, c.count) for c in res.facets.get(name, [])] for name in FACETS}
     common = {"semantic": semantic, "scope": scope if scope != "public" else None, "group": group or None}
     common["per_page"] = per_page if per_page != 20 else None
     for name in FACETS:
