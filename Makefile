@@ -34,7 +34,9 @@ demo: env system-deps
 	$(BIN)/patnav ingest "$(DATA)" --corpus "$(CORPUS)"
 	$(BIN)/patnav corpus stats --by country --corpus "$(CORPUS)"
 	$(BIN)/patnav corpus stats --by source --corpus "$(CORPUS)"
-	@echo "== full-text index"
+	@echo "== indicators (legal status, OECD quality, CNIPA high-value, industries) as of today"
+	$(BIN)/patnav indicators compute $(if $(wildcard $(DATA)/classification),--reference-dir "$(DATA)/classification") --corpus "$(CORPUS)"
+	@echo "== full-text index (with the legal status from the indicators, for the status facet)"
 	$(BIN)/patnav index build --no-vectors --corpus "$(CORPUS)"
 	@echo "== embedding title+abstract in the background (multilingual e5; slow on 2 cores)"
 	@mkdir -p "$(CORPUS)"
@@ -42,8 +44,6 @@ demo: env system-deps
 	@sleep 5; $(BIN)/patnav index status --corpus "$(CORPUS)" || true
 	@echo "== a sample search"
 	$(BIN)/patnav search 'ti:(neural network) AND pa:"International Business Machines" AND pd:[2005 TO 2012]' --corpus "$(CORPUS)" -n 5
-	@echo "== indicators (legal status, OECD quality, CNIPA high-value, industries) as of today"
-	$(BIN)/patnav indicators compute $(if $(wildcard $(DATA)/classification),--reference-dir "$(DATA)/classification") --corpus "$(CORPUS)"
 	$(BIN)/patnav indicators portfolio --by applicant --top 10 --corpus "$(CORPUS)"
 	@echo "== a sample navigation report (industrial planning: neural networks / machine learning), four formats"
 	$(BIN)/patnav project new ai-industry --type industry --force --lang zh \

@@ -102,6 +102,7 @@ def web_corpus(real_corpus: Path, shared_data: Path, tmp_path_factory: pytest.Te
     root = tmp_path_factory.mktemp("web")
     path = root / "public"
     shutil.copytree(real_corpus, path)
+    save_run(compute_indicators(path), path)  # first, as make demo does: the index carries the legal status
     with Corpus(path, read_only=True) as corpus:
         TextIndex.for_corpus(corpus).update_from_corpus(corpus)
     small = root / "grants"
@@ -110,7 +111,6 @@ def web_corpus(real_corpus: Path, shared_data: Path, tmp_path_factory: pytest.Te
     with Corpus(small, read_only=True) as corpus:
         embed_corpus(corpus, get_embedder(WEB_MODEL))
     shutil.copytree(store_path(small, get_embedder(WEB_MODEL).name), store_path(path, get_embedder(WEB_MODEL).name))
-    save_run(compute_indicators(path), path)
     return path
 
 

@@ -5,6 +5,8 @@ corpus being written by a load, and the search latency on the test corpus."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 import statistics
 import time
 from pathlib import Path
@@ -104,6 +106,28 @@ def test_facet_counts_add_up_and_clicking_one_narrows(analyst: Any) -> None:
     assert analyst.get("/api/v1/search", params=_params(ipc["href"])).json()["total"] == ipc["count"]
     page = analyst.get("/search", params={"q": "neural network"})
     assert 'data-filter="cc:CN"' in page.text and 'data-facet="applicant"' in page.text
+
+
+def test_the_status_facet_is_the_derived_legal_status(analyst: Any, web_corpus: Path) -> None:
+    """Publications carry the legal status the indicators derived (few sources state one): the facet counts it
+    over all matches, clicking a value narrows to exactly that many, and the page names it in the reader's
+    language."""
+    import pyarrow.parquet as pq
+
+    q = "neural network pd:[2009 TO 2009]"
+    everything = analyst.get("/api/v1/search", params={"q": q, "per_page": 200}).json()
+    assert 0 < everything["total"] == len(everything["items"])
+    statuses = {f["value"]: f for f in everything["facets"]["status"]}
+    run = pq.read_table(web_corpus / "indicators" / "publications.parquet", columns=["publication_number", "status"])
+    status_of = dict(zip(run["publication_number"].to_pylist(), run["status"].to_pylist(), strict=True))
+    want = Counter(status_of[h["publication_number"]] for h in everything["items"])
+    want.pop(None, None)
+    assert {k: f["count"] for k, f in statuses.items()} == dict(want) and len(want) >= 2
+    narrowed = analyst.get("/api/v1/search", params=_params(statuses["in_force"]["href"])).json()
+    assert narrowed["total"] == statuses["in_force"]["count"]
+    assert all(status_of[h["publication_number"]] == "in_force" for h in narrowed["items"])
+    page = analyst.get("/search", params={"q": q}, cookies={"patnav_lang": "zh_CN"})
+    assert "<h3>法律状态</h3>" in page.text and ">有效</a>" in page.text
 
 
 def test_family_grouping_hides_members(analyst: Any) -> None:

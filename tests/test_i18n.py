@@ -41,10 +41,12 @@ def _msgids() -> set[str]:
     for path in (SRC / "app" / "templates").rglob("*.j2"):
         for match in in_template.finditer(path.read_text(encoding="utf-8")):
             found.add(match.group(1) if match.group(1) is not None else match.group(2))
-    # codes shown translated: roles, job kinds and statuses
+    # codes shown translated: roles, job kinds and statuses, the legal statuses of the search facet
     from patnav.app.models import JobStatus, Role
     from patnav.app.tasks import TASKS
+    from patnav.indicators.status import STATUSES
 
+    found.update(STATUSES)
     found.update(r.value for r in Role)
     found.update(s.value for s in JobStatus)
     found.update(TASKS)

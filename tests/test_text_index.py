@@ -7,6 +7,8 @@ Chinese/Japanese titles used for the incremental and classification tests are HA
 
 from __future__ import annotations
 
+from collections import Counter
+
 import csv
 import datetime as dt
 import io
@@ -170,21 +172,52 @@ def test_facets_counted_over_the_whole_result(real: tuple[Corpus, TextIndex]) ->
     assert {f.value: f.count for f in r.facets["country"]} == {"CN": r.total}
 
 
-def test_status_facet_counts_what_the_status_filter_finds(real: tuple[Corpus, TextIndex]) -> None:
-    """The status facet (as the source stated it) matches a plain scan, and each value's count is what
-    clicking it (the ``status:`` filter) finds."""
-    corpus, index = real
-    r = index.search("pd:[1990 TO 2030]", limit=1, facets=["status"], facet_size=100)
-    by_status = {f.value: f.count for f in r.facets["status"]}
-    want = dict(
-        corpus.con.execute(
-            "SELECT lower(source_status), count(*) FROM publications WHERE source_status IS NOT NULL"
-            " AND publication_date BETWEEN DATE '1990-01-01' AND DATE '2030-12-31' GROUP BY 1"
-        ).fetchall()
-    )
-    assert len(want) >= 2 and by_status == want
-    for value, count in by_status.items():
-        assert index.search(f'pd:[1990 TO 2030] status:"{value}"', limit=1, facets=[]).total == count
+def test_legal_status_facet_and_filter_follow_the_indicator_runs(real_corpus: Path, tmp_path: Path) -> None:
+    """The status facet counts the legal status the indicators derived, over the whole result; each value's count
+    is what its ``status:`` filter finds; a later run re-indexes exactly the publications whose status changed."""
+    import shutil
+
+    from patnav.indicators.compute import compute_indicators
+    from patnav.indicators.results import save_run
+
+    path = tmp_path / "corpus"
+    shutil.copytree(real_corpus, path)
+    with Corpus(path, create=False, read_only=True) as corpus:
+        TextIndex.for_corpus(corpus).update_from_corpus(corpus)
+
+    def run_statuses(as_of: dt.date) -> dict[str, str | None]:
+        run = compute_indicators(path, as_of=as_of)
+        save_run(run, path)
+        return dict(zip(run.table["publication_number"].to_pylist(), run.table["status"].to_pylist(), strict=True))
+
+    def facet(q: str) -> dict[str, int]:
+        r = index.search(q, limit=1, facets=["status"], facet_size=100)
+        return {f.value: f.count for f in r.facets["status"]}
+
+    def expected(statuses: dict[str, str | None], numbers: set[str]) -> dict[str, int]:
+        return dict(Counter(s for n, s in statuses.items() if n in numbers and s))
+
+    first = run_statuses(dt.date(2024, 6, 30))
+    corpus = Corpus(path, create=False, read_only=True)
+    index = TextIndex.for_corpus(corpus)
+    stats = index.update_from_corpus(corpus)
+    assert stats.replaced == sum(1 for s in first.values() if s) and stats.added == 0
+    cn = _all(index, "cc:CN")
+    assert len(set(first.values()) - {None}) >= 2 and facet("cc:CN") == expected(first, cn)
+    for value, count in facet("cc:CN").items():
+        assert index.search(f'cc:CN status:"{value}"', limit=1, facets=[]).total == count
+
+    corpus.close()
+    later = run_statuses(dt.date(2045, 6, 30))  # twenty years on: many rights have expired meanwhile
+    corpus = Corpus(path, create=False, read_only=True)
+    index = TextIndex.for_corpus(corpus)
+    changed = sum(1 for n, s in later.items() if s != first[n])
+    assert changed > 0
+    stats = index.update_from_corpus(corpus)
+    assert stats.replaced == changed and stats.unchanged == len(later) - changed
+    assert facet("cc:CN") == expected(later, cn)
+    assert index.status(corpus).stale == 0
+    corpus.close()
 
 
 def test_hits_are_typed_with_snippets(real: tuple[Corpus, TextIndex]) -> None:

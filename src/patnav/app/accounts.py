@@ -164,9 +164,7 @@ def session_user(db: Session, token: str | None) -> tuple[User, WebSession] | No
         return hit[1], hit[2]
     # One query for the session, its user and their organisation.
     ws = db.scalar(
-        select(WebSession)
-        .options(joinedload(WebSession.user).joinedload(User.org))
-        .where(WebSession.token_hash == key)
+        select(WebSession).options(joinedload(WebSession.user).joinedload(User.org)).where(WebSession.token_hash == key)
     )
     if ws is None or ws.expires_at < utcnow() or not ws.user.is_active:
         return None

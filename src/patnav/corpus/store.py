@@ -34,6 +34,9 @@ from patnav.model.schema import KEYED_TABLES, PROVENANCE, PUBLICATION_CHILDREN, 
 
 DB_FILE = "corpus.duckdb"
 PARQUET_DIR = "parquet"
+#: The saved indicator run (``patnav.indicators.results``); its per-publication table carries the derived legal
+#: status, which the search index reads for its status facet and filter.
+INDICATORS_DIR = "indicators"
 
 _META_DDL = [
     """CREATE TABLE IF NOT EXISTS publication_sources (

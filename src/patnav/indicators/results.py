@@ -16,9 +16,10 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from patnav.corpus.store import INDICATORS_DIR
 from patnav.indicators.compute import IndicatorRun
 
-FOLDER = "indicators"
+FOLDER = INDICATORS_DIR
 TABLES = ("publications", "industries", "missing")
 
 

@@ -75,7 +75,7 @@ __all__ = [
     "compile_query",
 ]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 STATE_FILE = "indexed.parquet"
 META_FILE = "patnav-index.json"
 
@@ -94,7 +94,14 @@ _TEXT_FIELDS = {
     "tac": ("title", "abstract", "claims"),
 }
 #: facet name → tantivy fast field
-FACETS: dict[str, str] = {"applicant": "f_pa", "ipc": "f_ipc", "year": "year", "country": "cc", "status": "status"}
+FACETS: dict[str, str] = {
+    "applicant": "f_pa",
+    "ipc": "f_ipc",
+    "year": "year",
+    "country": "cc",
+    "status": "lstatus",  # the legal status derived by the indicators (in_force, expired, …)
+    "source_status": "status",  # the status as the source stated it (few sources state one)
+}
 _NAME_GAP = "\u00b6"  # a token between two names, so a phrase never spans the end of one and start of the next
 _APPLICANT_ROLES = ("applicant", "assignee", "owner")
 
@@ -193,6 +200,7 @@ def _build_schema() -> tantivy.Schema:
     for name in ("ipc", "cpc", "kind", "type"):
         sb.add_text_field(name, tokenizer_name="raw", index_option="basic")
     sb.add_text_field("status", tokenizer_name="raw", index_option="basic", fast=True)
+    sb.add_text_field("lstatus", tokenizer_name="raw", index_option="basic", fast=True)
     sb.add_text_field("cc", tokenizer_name="raw", index_option="basic", fast=True)
     sb.add_text_field("f_pa", tokenizer_name="raw", index_option="basic", fast=True)
     sb.add_text_field("f_ipc", tokenizer_name="raw", index_option="basic", fast=True)
@@ -216,10 +224,32 @@ cl AS (
 SELECT p.publication_number, p.record_hash, p.family_id, p.country, p.kind, p.doc_type, p.source_status,
        p.publication_date, p.filing_date, p.priority_date, p.grant_date, p.title, p.title_lang, p.abstract,
        p.abstract_lang, p.titles, p.abstracts, list_transform(p.claims, lambda c: c.text) AS claim_texts, p.claims_lang,
-       p.description, pt.ps, cl.cs
+       p.description, pt.ps, cl.cs, st.status AS legal_status
 FROM publications p JOIN todo USING (publication_number)
 LEFT JOIN pt USING (publication_number) LEFT JOIN cl USING (publication_number)
+LEFT JOIN {status} st USING (publication_number)
 """
+
+#: What the index stores per publication to know when to index it again: the record's hash, and the derived
+#: legal status after this separator when the indicators gave one (a new run that changes a status re-indexes
+#: just those publications).
+_KEY_SEP = "|"
+_KEY_SQL = "p.record_hash || coalesce('|' || st.status, '')"
+
+
+def _legal_status(corpus: Corpus) -> pa.Table:
+    """Publication → derived legal status from the corpus's saved indicator run (empty when there is none)."""
+    from patnav.corpus.store import INDICATORS_DIR
+
+    path = Path(corpus.path) / INDICATORS_DIR / "publications.parquet"
+    empty = pa.table({"publication_number": pa.array([], pa.string()), "status": pa.array([], pa.string())})
+    if not path.is_file():
+        return empty
+    try:
+        table = pq.read_table(path, columns=["publication_number", "status"])
+    except (OSError, ValueError, KeyError, pa.ArrowException):
+        return empty  # an unreadable or older run: the index goes without derived statuses
+    return table.cast(empty.schema)
 
 
 def _fingerprint(corpus: Corpus) -> list[int]:
@@ -349,6 +379,8 @@ def _document(row: dict[str, Any], harmonizer: Any) -> tantivy.Document:
         d.add_text("type", row["doc_type"])
     if row["source_status"]:
         d.add_text("status", row["source_status"].lower())
+    if row.get("legal_status"):
+        d.add_text("lstatus", row["legal_status"].lower())
     dates = {
         "pd": row["publication_date"],
         "ad": row["filing_date"],
@@ -536,8 +568,13 @@ class _Compiler:
             return tantivy.Query.term_query(self.schema, "kind", text.upper())
         if f == "type":
             return tantivy.Query.term_query(self.schema, "type", normalize_doc_type(text) or text)
-        if f == "status":
-            return tantivy.Query.term_query(self.schema, "status", text.lower())
+        if f == "status":  # the derived legal status or the status the source stated
+            return tantivy.Query.boolean_query(
+                [
+                    (tantivy.Occur.Should, tantivy.Query.term_query(self.schema, "lstatus", text.lower())),
+                    (tantivy.Occur.Should, tantivy.Query.term_query(self.schema, "status", text.lower())),
+                ]
+            )
         raise ValueError(f"no index field for {f!r}")  # pragma: no cover - the parser admits no other field
 
 
@@ -691,16 +728,18 @@ class TextIndex:
 
     # -- updating ------------------------------------------------------------------------------------------
 
-    def _diff(self, corpus: Corpus, state: pa.Table) -> tuple[list[str], list[str], int]:
+    def _diff(self, corpus: Corpus, state: pa.Table, statuses: pa.Table) -> tuple[list[str], list[str], int]:
         """(numbers to (re)index, numbers to delete, unchanged count) against the sidecar."""
         con = corpus.con.cursor()
         con.register("_patnav_ti_state", state)
+        con.register("_patnav_ti_status", statuses)
         try:
             todo = [
                 r[0]
                 for r in con.execute(
                     "SELECT p.publication_number FROM publications p LEFT JOIN _patnav_ti_state s"
-                    " USING (publication_number) WHERE s.record_hash IS DISTINCT FROM p.record_hash"
+                    " USING (publication_number) LEFT JOIN _patnav_ti_status st USING (publication_number)"
+                    f" WHERE s.record_hash IS DISTINCT FROM {_KEY_SQL}"
                 ).fetchall()
             ]
             gone = [
@@ -713,6 +752,7 @@ class TextIndex:
             total = int(con.execute("SELECT count(*) FROM publications").fetchall()[0][0])
         finally:
             con.unregister("_patnav_ti_state")
+            con.unregister("_patnav_ti_status")
             con.close()
         return todo, gone, total - len(todo)
 
@@ -726,10 +766,11 @@ class TextIndex:
         try:
             rows = con.execute(
                 """SELECT count(p.publication_number),
-                          count(*) FILTER (WHERE p.publication_number IS NOT NULL AND s.record_hash = p.record_hash),
+                          count(*) FILTER (WHERE p.publication_number IS NOT NULL
+                                           AND split_part(s.record_hash, '|', 1) = p.record_hash),
                           count(*) FILTER (WHERE s.publication_number IS NULL),
                           count(*) FILTER (WHERE s.publication_number IS NOT NULL AND p.publication_number IS NOT NULL
-                                           AND s.record_hash IS DISTINCT FROM p.record_hash),
+                                           AND split_part(s.record_hash, '|', 1) IS DISTINCT FROM p.record_hash),
                           count(*) FILTER (WHERE p.publication_number IS NULL)
                    FROM publications p FULL OUTER JOIN _patnav_ti_state s USING (publication_number)"""
             ).fetchall()
@@ -756,7 +797,8 @@ class TextIndex:
         started = time.perf_counter()
         index = self._open(create=True)
         state = self._state()
-        todo, gone, unchanged = self._diff(corpus, state)
+        statuses = _legal_status(corpus)
+        todo, gone, unchanged = self._diff(corpus, state, statuses)
         stats = UpdateStats(unchanged=unchanged)
         known = set(state.column("publication_number").to_pylist())
         hashes: dict[str, str] = dict(
@@ -775,8 +817,11 @@ class TextIndex:
                 chunk = todo[start : start + 20_000]
                 cur = corpus.con.cursor()
                 cur.register("_patnav_ti_todo", pa.table({"publication_number": chunk}))
+                cur.register("_patnav_ti_status", statuses)
                 try:
-                    reader = cur.sql(_DOCS_SQL.format(todo="_patnav_ti_todo")).to_arrow_reader(2000)
+                    reader = cur.sql(
+                        _DOCS_SQL.format(todo="_patnav_ti_todo", status="_patnav_ti_status")
+                    ).to_arrow_reader(2000)
                     for batch in reader:
                         for row in batch.to_pylist():
                             number = row["publication_number"]
@@ -786,7 +831,8 @@ class TextIndex:
                             else:
                                 stats.added += 1
                             writer.add_document(_document(row, harmonizer))
-                            hashes[number] = row["record_hash"]
+                            status = row["legal_status"]
+                            hashes[number] = row["record_hash"] + (_KEY_SEP + status if status else "")
                             done += 1
                             pending += 1
                         if progress is not None:

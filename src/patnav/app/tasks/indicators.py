@@ -30,8 +30,9 @@ def compute_indicators_job(ctx: Any) -> dict[str, Any]:
         done.append(name)
 
     run = compute_indicators(path, as_of=as_of, reference_dir=reference_folder(None), progress=step)
-    ctx.progress(0.97, "indicators: saving", force=True)
+    ctx.progress(0.95, "indicators: saving", force=True)
     save_run(run, path)
+    reindexed = _carry_statuses_to_search(ctx, path)
     manifest = run.manifest()
     high = sum(1 for v in run.table.column("high_value").to_pylist() if v)
     return {
@@ -40,4 +41,21 @@ def compute_indicators_job(ctx: Any) -> dict[str, Any]:
         "high_value": high,
         "rules": manifest["rules"],
         "placeholders": manifest["placeholders"],
+        "reindexed": reindexed,
     }
+
+
+def _carry_statuses_to_search(ctx: Any, path: Path) -> int:
+    """Re-index the publications whose legal status changed (the search's status facet reads it from the
+    full-text index); the searchers of the web processes reopen when the index changes on disk."""
+    from patnav.corpus.store import Corpus
+    from patnav.search.text_index import TextIndex
+
+    with Corpus(path, create=False, read_only=True) as store:
+        index = TextIndex.for_corpus(store)
+        if not index.exists():
+            return 0
+        stats = index.update_from_corpus(
+            store, progress=lambda done, total: ctx.progress(0.95 + 0.05 * done / max(total, 1), "full-text index")
+        )
+    return stats.indexed

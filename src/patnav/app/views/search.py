@@ -29,7 +29,7 @@ router = APIRouter()
 Searching = may(Action.SEARCH)
 
 MAX_SEMANTIC = 2000
-FACETS = ("applicant", "ipc", "year", "country", "status")
+FACETS = ("applicant", "ipc", "year", "country", "status", "source_status")
 
 # -- what the search layer says, in the reader's language -------------------------------------------------------
 
@@ -251,6 +251,7 @@ def run_search(
             items.append(
                 {
                     "value": value,
+                    "label": me.t(value) if name == "status" else value,
                     "count": count,
                     "filter": clause,
                     "active": active,
