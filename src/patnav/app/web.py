@@ -80,6 +80,9 @@ def create_app(settings: Settings | None = None, *, jobs: bool = True, migrate: 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
+        import anyio.to_thread
+
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
         dispatcher = None
         if jobs:
             from patnav.app.jobs import Dispatcher
