@@ -25,6 +25,7 @@ def environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,  # templates ship with the package; no file check on every page
     )
     env.filters["number"] = lambda v: "—" if v is None else (f"{v:,}" if isinstance(v, int) else f"{v:,.3g}")
     return env
