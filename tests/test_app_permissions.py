@@ -69,6 +69,7 @@ MATRIX: dict[tuple[str, str], tuple[Any, str]] = {
     ("POST", "/api/v1/projects"): (Action.WRITE_PROJECTS, "json"),
     ("GET", "/api/v1/projects/{project_id}"): (Action.READ_PROJECTS, "get"),
     ("DELETE", "/api/v1/projects/{project_id}"): (Action.WRITE_PROJECTS, "fresh-project"),
+    ("PUT", "/api/v1/projects/{project_id}"): (Action.WRITE_PROJECTS, "edit-project"),
     ("POST", "/api/v1/projects/{project_id}/run"): (Action.WRITE_PROJECTS, "json"),
     ("POST", "/api/v1/projects/{project_id}/refresh"): (Action.WRITE_PROJECTS, "json"),
     ("GET", "/api/v1/projects/{project_id}/report"): (Action.READ_PROJECTS, "get"),
@@ -84,6 +85,7 @@ MATRIX: dict[tuple[str, str], tuple[Any, str]] = {
     ("POST", "/projects/{project_id}/run"): (Action.WRITE_PROJECTS, "form"),
     ("POST", "/projects/{project_id}/refresh"): (Action.WRITE_PROJECTS, "form"),
     ("POST", "/projects/{project_id}/delete"): (Action.WRITE_PROJECTS, "fresh-project"),
+    ("POST", "/projects/{project_id}/edit"): (Action.WRITE_PROJECTS, "edit-project"),
     ("POST", "/projects/{project_id}/shares"): (Action.SHARE_PROJECTS, "form"),
     ("POST", "/projects/{project_id}/shares/{slug}/delete"): (Action.SHARE_PROJECTS, "form"),
     ("GET", "/projects/{project_id}/report"): (Action.READ_PROJECTS, "get"),
@@ -195,6 +197,14 @@ def _call(w: World, username: str, method: str, path: str, how: str) -> Any:
         fields["token_id"] = w.token_of(username)
     if how == "fresh-project":
         fields["project_id"] = w.fresh_project()
+    if how == "edit-project":  # the fresh project's own file with a new title: a valid edit
+        fields["project_id"] = w.fresh_project()
+        owner = w.clients["alpha-analyst"]
+        edited = owner.get(f"/api/v1/projects/{fields['project_id']}").json()["yaml"] + f"title: edited {n}\n"
+        url = path.format(**fields)
+        if path.startswith("/api/"):
+            return c.request(method, url, json={"yaml": edited})
+        return c.request(method, url, data={"yaml": edited, "csrf_token": c.headers["X-CSRF-Token"]})
     url = path.format(**fields)
     params: dict[str, str] = {}
     if path == "/api/v1/search" or path == "/search":

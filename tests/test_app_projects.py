@@ -189,3 +189,53 @@ def test_a_run_over_an_empty_set_fails_with_the_reason(platform: Any) -> None:
     page = analyst.get(f"/projects/{pid}")
     assert "the patent set is empty" in page.text and 'id="run-button"' in page.text  # it can be run again
     assert analyst.get(f"/projects/{pid}/download/pdf").status_code == 404
+
+
+def test_the_project_file_is_edited_in_the_browser_and_checked(platform: Any) -> None:
+    """Seeds, expansion and competitors are fields of the YAML file: the page edits the file itself, a valid
+    edit reaches the file, the row and the audit log; a broken one is refused with the reason, the text kept as
+    typed and the file unchanged."""
+    alpha = platform.client("alpha-analyst")
+    pid = _create(alpha, name="editable")
+    original = alpha.get(f"/api/v1/projects/{pid}").json()["yaml"]
+    path = platform.settings.org_projects("alpha") / "editable.yaml"
+    assert 'id="edit-button"' in alpha.get(f"/projects/{pid}").text
+
+    edited = original.replace("type: industry", "type: enterprise") + (
+        "seeds:\n- US7197497B2\nexpand:\n- citations\n- family\ncompetitors:\n- Google LLC\n- 清华大学\n"
+    )
+    r = alpha.post(f"/projects/{pid}/edit", data={"yaml": edited, "csrf_token": alpha.headers["X-CSRF-Token"]})
+    assert r.status_code == 303
+    saved = load_project(path)
+    assert (saved.type, saved.seeds, saved.expand) == ("enterprise", ["US7197497B2"], ["citations", "family"])
+    assert saved.competitors == ["Google LLC", "清华大学"]
+    detail = alpha.get(f"/api/v1/projects/{pid}").json()
+    assert detail["type"] == "enterprise" and detail["plan"]["competitors"] == ["Google LLC", "清华大学"]
+    with session_scope(platform.settings.database_url) as db:
+        assert db.scalar(select(ProjectRecord.type).where(ProjectRecord.id == pid)) == "enterprise"
+        actions = db.scalars(select(AuditEntry.action).where(AuditEntry.target == f"project:{pid}")).all()
+    assert "project.edit" in actions
+
+    before = path.read_text(encoding="utf-8")
+    bad = alpha.post(
+        f"/projects/{pid}/edit",
+        data={"yaml": edited + "expand:\n- everything\n", "csrf_token": alpha.headers["X-CSRF-Token"]},
+        cookies={"patnav_lang": "zh_CN"},
+    )
+    assert bad.status_code == 422 and "项目无效" in bad.text and "everything" in bad.text
+    assert "- everything" in bad.text  # the text as typed, to correct
+    assert path.read_text(encoding="utf-8") == before
+
+    renamed = alpha.put(f"/api/v1/projects/{pid}", json={"yaml": edited.replace("name: editable", "name: other")})
+    assert renamed.status_code == 422 and renamed.json()["error"]["code"] == "rename"
+    sneaky = alpha.put(f"/api/v1/projects/{pid}", json={"yaml": edited + "sample_file: /etc/passwd\n"})
+    assert sneaky.status_code == 422 and sneaky.json()["error"]["code"] == "sample_file"
+    broken = alpha.put(f"/api/v1/projects/{pid}", json={"yaml": "name: editable\ntype: [unclosed"})
+    assert broken.status_code == 422 and broken.json()["error"]["code"] == "bad_project"
+    query = alpha.put(f"/api/v1/projects/{pid}", json={"yaml": edited.replace(QUERY, "ti:(neural")})
+    assert query.status_code == 422 and query.json()["error"]["code"] == "bad_query"
+    assert path.read_text(encoding="utf-8") == before
+
+    viewer = platform.client("alpha-viewer")
+    assert viewer.put(f"/api/v1/projects/{pid}", json={"yaml": edited}).status_code == 403
+    assert 'id="edit-button"' not in viewer.get(f"/projects/{pid}").text

@@ -114,3 +114,17 @@ def test_reader_descriptions_are_translated(lang: str) -> None:
 
     missing = [r.description for r in readers().values() if r.description not in catalogue(lang)]
     assert missing == []
+
+
+def test_job_progress_lines_are_shown_in_the_readers_language() -> None:
+    """Background jobs write their progress in English; the page shows it translated, names kept."""
+    from patnav.app.pages import progress_text
+
+    assert progress_text("full-text index", "zh_CN") == gettext("full-text index", "zh_CN") != "full-text index"
+    assert progress_text("embedding (multilingual-e5-small)", "ja") == gettext("embedding ({model})", "ja").format(
+        model="multilingual-e5-small"
+    )
+    head = progress_text("indicators: legal_status", "zh_CN")
+    assert head.startswith(gettext("indicators", "zh_CN") + ": ") and head.endswith("legal_status")
+    assert progress_text("gp-search-deep-learning.csv · 1,200", "ja") == "gp-search-deep-learning.csv · 1,200"
+    assert progress_text("full-text index", "en") == "full-text index" and progress_text(None, "ja") == ""

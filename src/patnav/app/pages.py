@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -10,11 +11,30 @@ import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
-from patnav.i18n import gettext
+from patnav.i18n import N_, gettext
 
 TEMPLATES = Path(__file__).with_name("templates")
 HTML_LANG = {"zh_CN": "zh-CN", "ja": "ja", "en": "en"}
 LANGUAGES = (("zh_CN", "中文"), ("ja", "日本語"), ("en", "English"))
+
+
+#: What background jobs write as their progress line, in English; shown in the reader's language. Lines are
+#: whole messages, ``head: detail`` (a step or a file) or ``embedding (model)``.
+PROGRESS = (N_("full-text index"), N_("waiting for the corpus to be free"), N_("indicators"), N_("saving"))
+_EMBEDDING = re.compile(r"embedding \((?P<model>[^)]*)\)")
+
+
+def progress_text(message: str | None, lang: str) -> str:
+    """A job's progress line in ``lang`` (the parts that are not names or numbers)."""
+    if not message:
+        return ""
+    whole = gettext(message, lang)
+    if whole != message:
+        return whole
+    if m := _EMBEDDING.fullmatch(message):
+        return gettext(N_("embedding ({model})"), lang).format(model=m["model"])
+    head, sep, tail = message.partition(": ")
+    return f"{gettext(head, lang)}: {gettext(tail, lang)}" if sep else message
 
 
 @cache
@@ -49,6 +69,7 @@ def render(
         "me": principal,
         "csrf": principal.session.csrf_token if principal is not None and principal.session is not None else "",
         "path": request.url.path,
+        "progress_text": lambda message: progress_text(message, lang),
     }
     html = environment().get_template(template).render({**values, **context})
     return HTMLResponse(html, status_code=status)

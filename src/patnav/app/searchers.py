@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -60,47 +60,13 @@ def signature(path: Path) -> tuple[float, ...]:
     return tuple(_mtime(p) for p in parts)
 
 
-class FairLock:
-    """A lock granted in the order it was asked for. ``threading.Lock`` is not fair: under load (50 clients,
-    two processes) some requests waited many turns for a searcher while others went straight in."""
-
-    def __init__(self) -> None:
-        self._guard = threading.Lock()
-        self._waiting: deque[threading.Lock] = deque()
-        self._held = False
-
-    def acquire(self) -> bool:
-        with self._guard:
-            if not self._held:
-                self._held = True
-                return True
-            turn = threading.Lock()
-            turn.acquire()
-            self._waiting.append(turn)
-        turn.acquire()  # released by the holder handing the lock over
-        return True
-
-    def release(self) -> None:
-        with self._guard:
-            if self._waiting:
-                self._waiting.popleft().release()  # still held: now by the next in line
-            else:
-                self._held = False
-
-    def __enter__(self) -> bool:
-        return self.acquire()
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()
-
-
 @dataclass
 class Entry:
     """A cached searcher, the lock a request holds while using it, and what was read through it."""
 
     searcher: Searcher
     signature: tuple[float, ...]
-    lock: FairLock = field(default_factory=FairLock)
+    lock: threading.Lock = field(default_factory=threading.Lock)
     kept: OrderedDict[str, Any] = field(default_factory=OrderedDict)
     closed: bool = False
 

@@ -109,34 +109,57 @@ def load_project(path: Path) -> Project:
     """Read and validate a project file."""
     if not path.is_file():
         raise ProjectError(f"no project file {path} (create one with `patnav project new`)")
+    return parse_project(path.read_text(encoding="utf-8"), str(path))
+
+
+def parse_project(text: str, where: str = "project") -> Project:
+    """A project from the text of its YAML file (``where`` names it in messages); validated."""
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader) or {}
+        data = yaml.load(text, Loader=_Loader) or {}
     except (yaml.YAMLError, ValueError) as exc:
-        raise ProjectError(f"{path}: not valid YAML: {exc}") from exc
+        raise ProjectError(f"{where}: not valid YAML: {exc}") from exc
     if not isinstance(data, dict):
-        raise ProjectError(f"{path}: a project file is a mapping of fields")
+        raise ProjectError(f"{where}: a project file is a mapping of fields")
     known = set(Project.__dataclass_fields__)
-    unknown = sorted(set(data) - known)
+    unknown = sorted(str(k) for k in set(data) - known)
     if unknown:
-        raise ProjectError(f"{path}: unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        raise ProjectError(f"{where}: unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
     for key in ("name", "type"):
         if key not in data:
-            raise ProjectError(f"{path}: missing {key}")
+            raise ProjectError(f"{where}: missing {key}")
     as_of = data.get("as_of")
     if isinstance(as_of, str):
         try:
             data["as_of"] = dt.date.fromisoformat(as_of)
         except ValueError as exc:
-            raise ProjectError(f"{path}: as_of {as_of!r} is not a date (YYYY-MM-DD)") from exc
+            raise ProjectError(f"{where}: as_of {as_of!r} is not a date (YYYY-MM-DD)") from exc
     for key in ("seeds", "expand", "competitors"):
-        if key in data and not isinstance(data[key], list):
-            raise ProjectError(f"{path}: {key} must be a list")
+        if key in data and data[key] is not None:
+            if not isinstance(data[key], list) or not all(isinstance(x, str | int) for x in data[key]):
+                raise ProjectError(f"{where}: {key} must be a list of texts")
+            data[key] = [str(x) for x in data[key]]
+    for key in ("title", "query", "region", "lang", "proposal", "sample_file", "client", "question"):
+        if data.get(key) is not None and not isinstance(data[key], str | int | float):
+            raise ProjectError(f"{where}: {key} must be a text")
+    if data.get("rules") is not None and not isinstance(data["rules"], dict):
+        raise ProjectError(f"{where}: rules must be a mapping of rule name to version")
+    if (
+        "top" in data
+        and data["top"] is not None
+        and (isinstance(data["top"], bool) or not isinstance(data["top"], int))
+    ):
+        raise ProjectError(f"{where}: top must be a whole number")
     try:
         project = Project(**{k: v for k, v in data.items() if v is not None})
     except TypeError as exc:
-        raise ProjectError(f"{path}: {exc}") from exc
+        raise ProjectError(f"{where}: {exc}") from exc
     project.name, project.type = str(project.name), str(project.type)
-    return validate(project, str(path))
+    for key in ("title", "client", "question"):
+        setattr(project, key, str(getattr(project, key)))
+    for key in ("query", "region", "proposal", "sample_file"):
+        value = getattr(project, key)
+        setattr(project, key, str(value) if value is not None else None)
+    return validate(project, where)
 
 
 def save_project(project: Project, path: Path) -> Path:

@@ -67,6 +67,10 @@ NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 ACTIVE = job_service.ACTIVE
 
 
+#: Longest project file accepted from the web (characters): a plan with a long proposal text fits many times.
+MAX_YAML = 100_000
+
+
 class ProjectIn(BaseModel):
     """A new project; ``query`` is in the search query language, ``corpus`` is ``public`` or ``org``."""
 
@@ -82,6 +86,12 @@ class ProjectIn(BaseModel):
     expand: list[str] = Field(default_factory=list, max_length=3)
     competitors: list[str] = Field(default_factory=list, max_length=50)
     client: str = Field(default="", max_length=200)
+
+
+class ProjectEdit(BaseModel):
+    """The project file's new text (YAML, as ``patnav project`` reads it); the name cannot change."""
+
+    yaml: str = Field(max_length=MAX_YAML)
 
 
 class ShareIn(BaseModel):
@@ -340,6 +350,47 @@ def create_project(db: Session, me: Principal, settings: Settings, body: Project
     return rec
 
 
+def edit_project(db: Session, me: Principal, settings: Settings, project_id: int, text: str) -> ProjectRecord:
+    """Replace the project file with ``text`` (the same YAML the CLI reads) once it validates: seeds, expansion,
+    competitors, proposal, rules… Its name stays (it names the file and the runs); not while it runs."""
+    from patnav.navigation.project import parse_project
+    from patnav.search.query import QuerySyntaxError, parse_query
+
+    rec = writable(db, me, project_id)
+    running = _job(db, rec)
+    if running is not None and running.status in ACTIVE:
+        raise AppError(409, "project_running", "This project is already running.")
+    if len(text) > MAX_YAML:
+        raise AppError(422, "too_long", "The project file is too long (at most {n} characters).", n=MAX_YAML)
+    try:
+        project = parse_project(text, f"{rec.name}.yaml")
+    except ProjectError as exc:
+        raise AppError(422, "bad_project", "The project is not valid: {problem}", problem=str(exc)) from None
+    if project.name != rec.name:
+        raise AppError(
+            422, "rename", "A project's name cannot change ({value}): create a new project instead.", value=rec.name
+        )
+    if project.sample_file:  # a path on the server: only the shell may point a project at a file
+        raise AppError(422, "sample_file", "sample_file can only be set from the command line.")
+    if project.query:
+        try:
+            parse_query(project.query)
+        except QuerySyntaxError as exc:
+            raise AppError(422, "bad_query", "The query cannot be read: {problem}", problem=exc.render()) from None
+    path = project_file(settings, rec.org.slug, rec.name)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    tmp.write_text(project.to_yaml(), encoding="utf-8")
+    rec.title, rec.type, rec.lang, rec.query = project.title[:300], project.type, project.lang, project.query or ""
+    accounts.audit(db, me.user, "project.edit", f"project:{rec.id}", name=rec.name, type=rec.type)
+    try:
+        db.commit()  # the row first: a failed commit leaves the old file in place
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    os.replace(tmp, path)
+    return rec
+
+
 def start_run(db: Session, me: Principal, settings: Settings, project_id: int, *, compare: bool) -> Job:
     """Queue a run (``compare``: a refresh that reports what changed); one run of a project at a time."""
     rec = writable(db, me, project_id)
@@ -365,7 +416,8 @@ def start_run(db: Session, me: Principal, settings: Settings, project_id: int, *
 
 
 def delete_project(db: Session, me: Principal, settings: Settings, project_id: int) -> None:
-    """Remove the row (its shares go with it), then the project file and its runs."""
+    """Remove the row (its shares go with it) and commit, then the project file and its runs: a failed commit
+    leaves the project whole, never a row without its file."""
     rec = writable(db, me, project_id)
     running = _job(db, rec)
     if running is not None and running.status in ACTIVE:
@@ -374,8 +426,8 @@ def delete_project(db: Session, me: Principal, settings: Settings, project_id: i
     for share in db.scalars(select(Share).where(Share.project_id == rec.id)):
         db.delete(share)
     db.delete(rec)
-    db.flush()
     accounts.audit(db, me.user, "project.delete", f"project:{project_id}", name=name)
+    db.commit()
     project_file(settings, slug, name).unlink(missing_ok=True)
     shutil.rmtree(runs_root(settings, slug, name), ignore_errors=True)
 
@@ -497,6 +549,13 @@ def api_download(project_id: int, fmt: str, db: DB, me: Reader, settings: AppSet
     return _output(db, me, settings, project_id, fmt)
 
 
+@router.put("/api/v1/projects/{project_id}", tags=["projects"])
+def api_edit(project_id: int, body: ProjectEdit, db: DB, me: Reader, settings: AppSettings) -> dict[str, Any]:
+    """Replace the project file (YAML) after validating it; answers the project as ``GET`` does."""
+    edit_project(db, me, settings, project_id, body.yaml)
+    return project_detail(db, me, settings, project_id)
+
+
 @router.get("/api/v1/projects/{project_id}/shares", tags=["projects"])
 def api_shares(project_id: int, db: DB, me: Reader, settings: AppSettings) -> dict[str, Any]:
     rec, own = visible(db, me, project_id)
@@ -607,12 +666,30 @@ def create_project_form(
 
 @router.get("/projects/{project_id}", response_class=HTMLResponse, include_in_schema=False)
 def project_page(request: Request, project_id: int, db: DB, me: Reader, settings: AppSettings) -> Response:
+    return _project_view(request, db, me, settings, project_id)
+
+
+def _project_view(
+    request: Request,
+    db: Session,
+    me: Principal,
+    settings: Settings,
+    project_id: int,
+    *,
+    status: int = 200,
+    edit_error: str | None = None,
+    edit_text: str | None = None,
+) -> Response:
+    """The project page; after a refused edit, with the message and the text as the person typed it."""
     detail = project_detail(db, me, settings, project_id)
     return render(
         request,
         "project.html.j2",
         me.lang,
         me,
+        status=status,
+        edit_error=edit_error,
+        edit_text=detail["yaml"] if edit_text is None else edit_text,
         p=detail,
         type_labels=TYPE_LABELS,
         corpus_labels=CORPUS_LABELS,
@@ -645,6 +722,28 @@ def run_form(project_id: int, db: DB, me: Reader, settings: AppSettings) -> Resp
 def refresh_form(project_id: int, db: DB, me: Reader, settings: AppSettings) -> Response:
     start_run(db, me, settings, project_id, compare=True)
     return RedirectResponse(f"/projects/{project_id}", status_code=303)
+
+
+@router.post("/projects/{project_id}/edit", include_in_schema=False)
+def edit_form(
+    request: Request,
+    project_id: int,
+    db: DB,
+    me: Reader,
+    settings: AppSettings,
+    yaml: Annotated[str, Form(max_length=MAX_YAML)],
+) -> Response:
+    try:
+        edit_project(db, me, settings, project_id, yaml)
+    except AppError as exc:
+        if exc.status not in (409, 422):
+            raise
+        db.rollback()
+        message = me.t(exc.message, **exc.fields)
+        return _project_view(
+            request, db, me, settings, project_id, status=exc.status, edit_error=message, edit_text=yaml
+        )
+    return RedirectResponse(f"/projects/{project_id}#plan", status_code=303)
 
 
 @router.post("/projects/{project_id}/delete", include_in_schema=False)
