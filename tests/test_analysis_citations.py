@@ -285,6 +285,8 @@ def test_citation_map(hand_engine: Engine) -> None:
     assert [n.loaded for n in cmap.generation(-2)] == [False]
     assert cmap.generation(-2)[0].title is None
     assert cmap.generation(0)[0].applicant == "C LABS" and cmap.generation(0)[0].year == 2003
+    assert cmap.generation(0)[0].date == dt.date(2004, 6, 1) and cmap.generation(-2)[0].date is None
+    assert (cmap.generations, cmap.back, cmap.forward) == (2, 2, 2)
     assert len(cmap.edges) == 13
     assert MapEdge("US5000005A", "US5000001A") in cmap.edges  # E cites A: both on the map
     assert MapEdge("US5000008A", "US5000006A1") in cmap.edges  # "US5000006" resolves to the earliest
@@ -296,6 +298,19 @@ def test_citation_map(hand_engine: Engine) -> None:
 
     loaded_only = citation_map(hand_engine, "US5000003A", generations=2, include_unloaded=False)
     assert all(n.loaded for n in loaded_only.nodes) and len(loaded_only.nodes) == 9
+
+    # generations each way: one back and two forward, none back and one forward
+    lopsided = citation_map(hand_engine, "US5000003A", back=1, forward=2)
+    assert {n.generation for n in lopsided.nodes} == {-1, 0, 1, 2}
+    assert [n.publication_number for n in lopsided.generation(2)] == by_generation[2]
+    assert (lopsided.generations, lopsided.back, lopsided.forward) == (2, 1, 2)
+    ahead = citation_map(hand_engine, "US5000003A", back=0, forward=1)
+    assert [(n.publication_number, n.generation) for n in ahead.nodes] == [
+        ("US5000003A", 0), ("US5000004A", 1), ("US5000005A", 1),
+    ]  # fmt: skip
+    assert set(ahead.edges) == {MapEdge("US5000004A", "US5000003A"), MapEdge("US5000005A", "US5000003A")}
+    with pytest.raises(ValueError):
+        citation_map(hand_engine, "US5000003A", back=-1)
 
     # the whole corpus, not a set: Z (left out of SET) cites H; the root is found without its kind code
     h = citation_map(hand_engine, "US 5,000,006 B1", generations=1)

@@ -19,6 +19,7 @@ from patnav.engine import get_engine
 from patnav.navigation.patent_set import build_set
 from patnav.navigation.project import Project, ProjectError, load_project, save_project
 from patnav.navigation.runner import run_project
+from patnav.navigation.sections import players_section, talent_section
 from patnav.search.text_index import TextIndex
 
 TITLE = "人工智能神经网络产业专利导航"
@@ -194,3 +195,142 @@ def test_every_project_type_runs(corpus: Path, tmp_path: Path, kind: str, extra:
         assert rows["IBM Corp."][1] > 0 and rows["Nobody Ltd"][1] == 0
     if kind == "rnd":  # no vectors in this corpus: the report says so instead of inventing starting points
         assert "could not be searched" in html
+
+
+# -- the co-applicant and co-inventor networks drawn (sections on the real corpus) --------------------------------
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+#: the families of each applicant (applicants, else the assignees of a publication naming none) and of each
+#: inventor, over the whole corpus: written here, apart from the analyses
+_APPLICANT_FAMILIES = """
+    WITH n AS (SELECT publication_number, role, coalesce(nullif(trim(name_harmonized), ''), nullif(trim(name), ''))
+                      AS name
+               FROM parties WHERE role IN ('applicant', 'assignee')),
+         named AS (SELECT DISTINCT publication_number FROM n WHERE role = 'applicant' AND name IS NOT NULL)
+    SELECT n.name, count(DISTINCT coalesce(p.family_id, p.publication_number))
+    FROM n JOIN publications p ON p.publication_number = n.publication_number
+    WHERE n.name IS NOT NULL AND (n.role = 'applicant' OR n.publication_number NOT IN (SELECT * FROM named))
+    GROUP BY n.name"""
+_INVENTOR_FAMILIES = """
+    SELECT coalesce(nullif(trim(x.name_harmonized), ''), nullif(trim(x.name), '')) AS name,
+           count(DISTINCT coalesce(p.family_id, p.publication_number))
+    FROM parties x JOIN publications p ON p.publication_number = x.publication_number
+    WHERE x.role = 'inventor' GROUP BY 1 HAVING name IS NOT NULL"""
+
+
+@pytest.fixture(scope="module")
+def networks(real_corpus: Path) -> Any:
+    from patnav.analysis.players import players
+    from patnav.analysis.talent import talent
+
+    with get_engine("duckdb", real_corpus) as engine:
+        pl = players(engine, top=20)
+        tal = talent(engine, top=20)
+    with Corpus(real_corpus, read_only=True) as c:
+        applicant_families = dict(c.con.execute(_APPLICANT_FAMILIES).fetchall())
+        inventor_families = dict(c.con.execute(_INVENTOR_FAMILIES).fetchall())
+    return pl, tal, applicant_families, inventor_families
+
+
+def _network_chart(section: Any, source: str) -> Any:
+    charts = [b for b in section.blocks if b.kind == "chart" and b.source.startswith(source)]
+    assert len(charts) == 1, [b.source for b in section.blocks if b.kind == "chart"]
+    return charts[0]
+
+
+def _check_drawing(chart: Any, edges: list[tuple[str, str, int]], families: dict[str, int]) -> dict[str, Any]:
+    """The chart draws the strongest part of the network ``edges`` returned by the analysis: the (at most 40)
+    nodes with the most shared families summed over their links, every link between two of them with its weight,
+    circles sized by the node's families; and it renders."""
+    from collections import Counter
+
+    from patnav.report.charts import to_png
+
+    strength: Counter[str] = Counter()
+    for a, b, w in edges:
+        strength[a] += w
+        strength[b] += w
+    edge_layer, node_layer, label_layer = chart.spec["layer"]
+    nodes = {n["name"]: n for n in node_layer["data"]["values"]}
+    assert len(nodes) == min(40, len(strength)) and len(node_layer["data"]["values"]) == len(nodes)
+    weakest = min(strength[n] for n in nodes)
+    assert {n for n, s in strength.items() if s > weakest} <= set(nodes)  # the top by strength (ties at the cut)
+    assert all(nodes[n]["strength"] == strength[n] for n in nodes)
+    assert all(nodes[n]["size"] == families[n] for n in nodes)  # sized by families, counted with SQL here
+    drawn = {(e["source"], e["target"]): e for e in edge_layer["data"]["values"]}
+    assert {k: e["weight"] for k, e in drawn.items()} == {(a, b): w for a, b, w in edges if a in nodes and b in nodes}
+    for (a, b), e in drawn.items():  # a line joins the two drawn circles
+        assert (e["x"], e["y"], e["x2"], e["y2"]) == (nodes[a]["x"], nodes[a]["y"], nodes[b]["x"], nodes[b]["y"])
+    labelled = [n for n in nodes.values() if n["label"]]
+    assert 0 < len(labelled) <= 12 and label_layer["data"]["values"] == node_layer["data"]["values"]
+    smallest_labelled = min(n["size"] for n in labelled)
+    assert all(n["size"] <= smallest_labelled for n in nodes.values() if not n["label"])  # labels on the biggest
+    assert node_layer["encoding"]["size"]["field"] == "size"
+    assert to_png(chart.spec).startswith(PNG_SIGNATURE)
+    # the XLSX annex gets one row per drawn node and per drawn link
+    assert len(chart.data) == len(nodes) + len(drawn)
+    return nodes
+
+
+def test_players_section_draws_the_co_applicant_network(networks: Any) -> None:
+    pl, _tal, applicant_families, _ = networks
+    assert len(pl.co_applicants) > 100  # the real corpus has a network larger than the chart
+    section = players_section(pl, "en")
+    chart = _network_chart(section, "patnav.analysis.players.co_applicants")
+    edges = [(e.source, e.target, e.families) for e in pl.co_applicants]
+    nodes = _check_drawing(chart, edges, applicant_families)
+    kinds = {a.name: a.kind for a in pl.co_applicant_nodes}
+    assert all(n["group"] == kinds[name] for name, n in nodes.items())  # coloured by kind of party
+    note = section.blocks[section.blocks.index(chart) + 1]
+    assert note.kind == "note" and "strongest part of the co-applicant network" in note.text
+    assert f"the 40 of {len({n for e in edges for n in e[:2]}):,} applicants" in note.text
+    assert "applicants with most families shared" in chart.source
+
+
+def test_talent_section_draws_the_co_inventor_network(networks: Any) -> None:
+    _pl, tal, _, inventor_families = networks
+    assert len(tal.teams.edges) > 100
+    section = talent_section(tal, "zh_CN", 20)
+    chart = _network_chart(section, "patnav.analysis.talent.co_inventor_edges")
+    nodes = _check_drawing(chart, [(e.source, e.target, e.families) for e in tal.teams.edges], inventor_families)
+    team_of = {m: t.rank for t in tal.teams.teams for m in t.members}
+    for name, n in nodes.items():  # coloured by team: the team's rank, or — outside the teams listed
+        assert n["group"] == (f"团队 {team_of[name]}" if name in team_of else "—")
+    note = section.blocks[section.blocks.index(chart) + 1]
+    assert note.kind == "note" and "发明人合作网络中联系最强的部分" in note.text  # in the report's language
+    assert chart.caption.startswith("发明人合作网络")
+
+
+def test_network_charts_go_to_the_xlsx_annex(networks: Any, tmp_path: Path) -> None:
+    from patnav.report.model import Report
+    from patnav.report.xlsx import write_xlsx
+
+    pl, tal, _, _ = networks
+    report = Report("networks", "en", sections=[players_section(pl, "en"), talent_section(tal, "en", 20)])
+    book = load_workbook(write_xlsx(report, tmp_path / "data.xlsx"))
+    about = list(book[book.sheetnames[0]].iter_rows(values_only=True))
+    for source in ("patnav.analysis.players.co_applicants", "patnav.analysis.talent.co_inventor_edges"):
+        chart = next(c for _s, c in report.charts() if c.source.startswith(source))
+        row = next(r for r in about if len(r) > 3 and r[3] == chart.source)
+        sheet = list(book[row[0]].iter_rows(values_only=True))
+        assert row[2] == chart.caption and len(sheet) == 1 + len(chart.data)
+
+
+def test_a_set_without_co_applications_says_so_in_one_sentence(real_corpus: Path) -> None:
+    from patnav.analysis.patent_set import PatentSet
+    from patnav.analysis.players import players
+    from patnav.analysis.talent import talent
+
+    alone = PatentSet.of(["EP1000000B1"])  # one EP grant: one applicant and one inventor, so no pair of either
+    with get_engine("duckdb", real_corpus) as engine:
+        pl = players(engine, alone)
+        tal = talent(engine, alone)
+    assert pl.co_applicants == () and pl.top and tal.teams.edges == ()
+    for section, sentence in (
+        (players_section(pl, "en"), "there is no co-applicant network"),
+        (talent_section(tal, "en", 20), "there is no co-inventor network"),
+    ):
+        assert not [b for b in section.blocks if b.kind == "chart" and ".co_" in b.source]
+        said = [b for b in section.blocks if b.kind == "paragraph" and sentence in b.text]
+        assert len(said) == 1 and said[0].text.count(".") == 1  # one sentence

@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from patnav.cli_app import admin_app, serve
+from patnav.cli_citations import citations_app
 from patnav.cli_common import CorpusOpt, _corpus_path, _fail, _open_corpus, console, err
 from patnav.cli_indicators import indicators_app, kpi_cmd, rules_app
 from patnav.cli_project import project_app
@@ -27,6 +28,7 @@ app.add_typer(corpus_app, name="corpus")
 app.add_typer(indicators_app, name="indicators")
 app.add_typer(rules_app, name="rules")
 app.add_typer(project_app, name="project")
+app.add_typer(citations_app, name="citations")
 app.add_typer(admin_app, name="admin")
 app.command("serve", help=_("Start the web platform (pages, REST API at /api/v1, OpenAPI at /api/docs)."))(serve)
 app.command("kpi", help=_("The action plan's KPI: high-value invention patents per 100 million yuan of revenue."))(

@@ -17,6 +17,7 @@ err = Console(stderr=True)
 CorpusOpt = Annotated[
     Path | None, typer.Option("--corpus", help=_("Corpus folder (default: $PATNAV_CORPUS or var/corpus)."))
 ]
+EngineOpt = Annotated[str, typer.Option("--engine", help=_("Compute engine: duckdb or spark."))]
 
 
 def _corpus_path(value: Path | None) -> Path:

@@ -11,7 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from patnav.cli_common import CorpusOpt, _corpus_path, _fail, console, err
+from patnav.cli_common import CorpusOpt, EngineOpt, _corpus_path, _fail, console, err
 from patnav.i18n import _, current_lang
 from patnav.indicators.reference import reference_folder
 
@@ -19,8 +19,6 @@ indicators_app = typer.Typer(
     help=_("Patent indicators: legal status, OECD quality, CNIPA high-value, industries."), no_args_is_help=True
 )
 rules_app = typer.Typer(help=_("The versioned rules behind every indicator: sources, dates, verified or not."))
-
-EngineOpt = Annotated[str, typer.Option("--engine", help=_("Compute engine: duckdb or spark."))]
 
 #: the steps of a run, in order, for the progress bar
 _STEPS = (

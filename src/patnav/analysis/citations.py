@@ -45,18 +45,21 @@ Main path (Hummon & Doreian 1989; Batagelj 2003; Liu & Lu 2012)
 
 Citation map of one patent
     Generations back (what it cites, what those cite, …) and forward (who cites it, who cites those, …), over
-    the whole corpus, at the publication level. Generation numbers are signed: ``-1`` cited by the patent,
-    ``+1`` citing it, ``0`` the patent. A node is placed at the first generation it is found in; the map stops
-    growing at ``max_nodes`` (``capped``, with the generation and how many nodes were left out). Cited numbers
-    not loaded in the corpus appear as leaves (``loaded`` false) when ``include_unloaded``.
+    the whole corpus, at the publication level, as many generations each way as asked (``back``, ``forward``).
+    Generation numbers are signed: ``-1`` cited by the patent, ``+1`` citing it, ``0`` the patent. A node is
+    placed at the first generation it is found in; the map stops growing at ``max_nodes`` (``capped``, with the
+    generation and how many nodes were left out). Cited numbers not loaded in the corpus appear as leaves
+    (``loaded`` false) when ``include_unloaded``.
 
 Every function returns plain frozen dataclasses; :func:`main_path_spec` and :func:`citation_map_spec` turn them
 into Vega-Lite v5 specifications with a layout computed here (deterministic: the same data draws the same
-picture on every engine).
+picture on every engine), drawn by the node-link spec every network of the package shares
+(:func:`patnav.analysis.networks.node_link_spec`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -68,12 +71,12 @@ import pyarrow as pa
 
 from patnav.analysis._sql import with_set
 from patnav.analysis._tables import register_keys, register_table
+from patnav.analysis.networks import VEGA_LITE_SCHEMA as VEGA_LITE_SCHEMA  # re-exported: specs name their schema
+from patnav.analysis.networks import node_link_spec
 from patnav.analysis.patent_set import PatentSet, register_patent_set
 from patnav.engine.base import Engine
 from patnav.indicators.sql import KIND_SUFFIX
 from patnav.model.numbers import PatentNumberError, normalize_publication_number
-
-VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
 
 # -- SQL --------------------------------------------------------------------------------------------------------
 
@@ -269,8 +272,8 @@ class MapNode:
 
     ``generation``: 0 for the patent itself, ``-k`` for the k-th generation back (cited), ``+k`` forward
     (citing). ``loaded``: whether the corpus holds it (an unloaded cited number is a leaf: what it cites is
-    unknown); ``family``, ``title``, first-named ``applicant`` and ``year`` (earliest priority, else filing, else
-    publication year) are ``None`` for an unloaded node.
+    unknown); ``family``, ``title``, first-named ``applicant``, ``year`` (earliest priority, else filing, else
+    publication year) and publication ``date`` are ``None`` for an unloaded node.
     """
 
     publication_number: str
@@ -280,6 +283,7 @@ class MapNode:
     title: str | None
     applicant: str | None
     year: int | None
+    date: dt.date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,7 +296,8 @@ class MapEdge:
 
 @dataclass(frozen=True, slots=True)
 class CitationMap:
-    """The citation map of ``root`` up to ``generations`` generations each way.
+    """The citation map of ``root``: ``back`` generations of what it cites and ``forward`` generations of what
+    cites it (``generations`` is the larger of the two).
 
     ``nodes`` are ordered by generation, then year (unknown last), then number; ``edges`` by (citing, cited) and
     include every citation among loaded nodes. ``capped``: the map reached ``max_nodes`` at
@@ -302,6 +307,8 @@ class CitationMap:
 
     root: str
     generations: int
+    back: int
+    forward: int
     max_nodes: int
     nodes: tuple[MapNode, ...]
     edges: tuple[MapEdge, ...]
@@ -656,9 +663,9 @@ def _expand(
 
 def _among(
     engine: Engine, numbers: list[str]
-) -> tuple[list[tuple[str, str]], dict[str, tuple[str, str | None, str | None, int | None]]]:
+) -> tuple[list[tuple[str, str]], dict[str, tuple[str, str | None, str | None, int | None, dt.date | None]]]:
     """Every resolved citation between two of ``numbers``, and per publication ``(family, title, first
-    applicant, year)``: one round trip (edges and nodes are rows of their own)."""
+    applicant, year, publication date)``: one round trip (edges and nodes are rows of their own)."""
     table = register_patent_set(engine, PatentSet.of(numbers, normalize=False))
     sql = with_set(
         table,
@@ -673,19 +680,20 @@ def _among(
         sql
         + f"""
         SELECT DISTINCT 'edge' AS what, c.publication_number AS a, r.target AS b, CAST(NULL AS STRING) AS title,
-               CAST(NULL AS STRING) AS applicant, CAST(NULL AS BIGINT) AS yr
+               CAST(NULL AS STRING) AS applicant, CAST(NULL AS BIGINT) AS yr, CAST(NULL AS DATE) AS pd
         FROM citations c JOIN resolved r ON r.cited_number = c.cited_number
         WHERE NOT c.is_npl AND c.publication_number IN (SELECT publication_number FROM pubs)
           AND r.target IN (SELECT publication_number FROM pubs) AND c.publication_number <> r.target
         UNION ALL
-        SELECT 'node' AS what, p.publication_number, p.fam, q.title, fa.name, CAST({_YEAR} AS BIGINT)
+        SELECT 'node' AS what, p.publication_number, p.fam, q.title, fa.name, CAST({_YEAR} AS BIGINT),
+               q.publication_date
         FROM pubs p JOIN publications q ON q.publication_number = p.publication_number
         LEFT JOIN fa ON fa.publication_number = p.publication_number"""
     )
     edges = sorted((str(a), str(b)) for w, a, b, *_ in rows if w == "edge")
     meta = {
-        str(a): (str(b), title, applicant, None if yr is None else int(yr))
-        for w, a, b, title, applicant, yr in rows
+        str(a): (str(b), title, applicant, None if yr is None else int(yr), day)
+        for w, a, b, title, applicant, yr, day in rows
         if w == "node"
     }
     return edges, meta
@@ -721,27 +729,35 @@ def citation_map(
     number: str,
     *,
     generations: int = 2,
+    back: int | None = None,
+    forward: int | None = None,
     max_nodes: int = 200,
     include_unloaded: bool = True,
 ) -> CitationMap:
     """The citation map of publication ``number`` over the whole corpus (see the module docstring).
 
     ``number`` may be written in any form :func:`~patnav.model.numbers.normalize_publication_number` reads,
-    with or without a kind code; raises ``LookupError`` when no loaded publication matches. Generation by
+    with or without a kind code; raises ``LookupError`` when no loaded publication matches. ``back`` and
+    ``forward`` are the generations drawn each way (both ``generations`` unless given). Generation by
     generation, new nodes are added backward and forward alternately (each side ordered loaded first, then by
     number) until ``max_nodes`` is reached.
     """
-    if generations < 0 or max_nodes < 1:
-        raise ValueError("generations must be ≥ 0 and max_nodes ≥ 1")
+    back_generations = generations if back is None else back
+    forward_generations = generations if forward is None else forward
+    if min(generations, back_generations, forward_generations) < 0 or max_nodes < 1:
+        raise ValueError("generations, back and forward must be ≥ 0 and max_nodes ≥ 1")
     root, inexact = _resolve_root(engine, number)
     generation: dict[str, int] = {root: 0}
     loaded: dict[str, bool] = {root: True}
     edges: set[tuple[str, str]] = set()
-    back, forward = [root], [root]
+    back_frontier = [root] if back_generations else []
+    forward_frontier = [root] if forward_generations else []
     capped_generation: int | None = None
     left_out = 0
-    for k in range(1, generations + 1):
-        back_rows, forward_rows = _expand(engine, back, forward)
+    for k in range(1, max(back_generations, forward_generations) + 1):
+        if not back_frontier and not forward_frontier:
+            break
+        back_rows, forward_rows = _expand(engine, back_frontier, forward_frontier)
         found_back: dict[str, bool] = {}
         for citing, cited, is_loaded in back_rows:
             if not is_loaded and not include_unloaded:
@@ -768,22 +784,22 @@ def citation_map(
                 generation[n], loaded[n] = k, True
         if capped_generation is not None:
             break
-        back = [n for n in new_back if found_back[n]]
-        forward = new_forward
-        if not back and not forward:
-            break
+        back_frontier = [n for n in new_back if found_back[n]] if k < back_generations else []
+        forward_frontier = new_forward if k < forward_generations else []
 
     among, meta = _among(engine, sorted(n for n, ok in loaded.items() if ok))
     edges |= set(among)
     nodes = []
     for n, g in generation.items():
-        fam, title, applicant, year = meta.get(n, (None, None, None, None)) if loaded[n] else (None,) * 4
-        nodes.append(MapNode(n, g, loaded[n], fam, title, applicant, year))
+        fam, title, applicant, year, day = meta.get(n, (None,) * 5) if loaded[n] else (None,) * 5
+        nodes.append(MapNode(n, g, loaded[n], fam, title, applicant, year, day))
     nodes.sort(key=lambda m: (m.generation, m.year is None, m.year or 0, m.publication_number))
     notes = (("capped",) if capped_generation is not None else ()) + (("root_without_kind",) if inexact else ())
     return CitationMap(
         root=root,
-        generations=generations,
+        generations=max(back_generations, forward_generations),
+        back=back_generations,
+        forward=forward_generations,
         max_nodes=max_nodes,
         nodes=tuple(nodes),
         edges=tuple(MapEdge(a, b) for a, b in sorted(edges) if a in generation and b in generation),
@@ -825,63 +841,6 @@ def _depths(edges: Iterable[tuple[str, str]], nodes: Iterable[str]) -> dict[str,
 
 def _label(labels: Mapping[str, str] | None, code: str) -> str:
     return (labels or {}).get(code, code)
-
-
-def _network_spec(
-    nodes: list[dict[str, Any]],
-    edges: list[dict[str, Any]],
-    *,
-    x_title: str,
-    node_tooltip: list[tuple[str, str, str]],
-    edge_tooltip: list[tuple[str, str, str]],
-    color_field: str,
-    color_title: str,
-    width: int,
-    height: int,
-) -> dict[str, Any]:
-    """A Vega-Lite v5 layer chart: edges as rules (width by ``weight``), nodes as circles with labels."""
-    x = {"field": "x", "type": "quantitative", "title": x_title, "scale": {"zero": False, "nice": False}}
-    x["axis"] = {"format": "d", "tickMinStep": 1}
-    y = {"field": "y", "type": "quantitative", "axis": None, "scale": {"zero": False}}
-    return {
-        "$schema": VEGA_LITE_SCHEMA,
-        "width": width,
-        "height": height,
-        "layer": [
-            {
-                "data": {"values": edges},
-                "mark": {"type": "rule", "color": "#9aa5b1", "opacity": 0.8},
-                "encoding": {
-                    "x": x,
-                    "y": y,
-                    "x2": {"field": "x2"},
-                    "y2": {"field": "y2"},
-                    "strokeWidth": {
-                        "field": "weight",
-                        "type": "quantitative",
-                        "scale": {"range": [1, 6]},
-                        "legend": None,
-                    },
-                    "tooltip": [{"field": f, "type": t, "title": title} for f, t, title in edge_tooltip],
-                },
-            },
-            {
-                "data": {"values": nodes},
-                "mark": {"type": "circle", "size": 140, "opacity": 1},
-                "encoding": {
-                    "x": x,
-                    "y": y,
-                    "color": {"field": color_field, "type": "nominal", "title": color_title},
-                    "tooltip": [{"field": f, "type": t, "title": title} for f, t, title in node_tooltip],
-                },
-            },
-            {
-                "data": {"values": nodes},
-                "mark": {"type": "text", "dy": -12, "fontSize": 9},
-                "encoding": {"x": x, "y": y, "text": {"field": "label", "type": "nominal"}},
-            },
-        ],
-    }
 
 
 def main_path_spec(
@@ -945,7 +904,7 @@ def main_path_spec(
         }
         for e in chosen
     ]
-    return _network_spec(
+    return node_link_spec(
         nodes,
         edges,
         x_title=_label(labels, x_code),
@@ -1016,7 +975,7 @@ def citation_map_spec(
         }
         for e in cmap.edges
     ]
-    return _network_spec(
+    return node_link_spec(
         nodes,
         edges,
         x_title=_label(labels, "generation"),

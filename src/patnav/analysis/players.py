@@ -101,7 +101,8 @@ class Players:
     families (then documents, then name); ``new_entrants`` the largest applicants whose first family falls in or
     after the recent window (at most ``top`` of them, ``new_entrant_count`` in all). ``concentration`` is over
     all families, ``by_period`` over calendar periods (e.g. 2010–2014), ascending. ``co_applicants`` is ordered
-    by documents (desc), then families (desc), then names.
+    by documents (desc), then families (desc), then names; ``co_applicant_nodes`` are the applicants named in
+    ``co_applicants`` (the nodes of the co-applicant network, with their families and kind), ordered as ``top``.
     """
 
     basis: Basis
@@ -118,6 +119,7 @@ class Players:
     concentration: Concentration
     by_period: tuple[PeriodConcentration, ...]
     co_applicants: tuple[CoApplicantEdge, ...]
+    co_applicant_nodes: tuple[Applicant, ...] = ()
 
 
 # -- queries --------------------------------------------------------------------------------------------------
@@ -282,6 +284,8 @@ def players(
         )
     applicants.sort(key=lambda a: (-a.families, -a.documents, a.name))
     entrants = [a for a in applicants if a.first_year is not None and a.first_year >= recent_window[0]]
+    co_edges = co_applicants(engine, patent_set, min_documents=min_co_documents)
+    in_network = {n for e in co_edges for n in (e.source, e.target)}
     return Players(
         basis=basis,
         as_of=as_of,
@@ -299,5 +303,6 @@ def players(
             PeriodConcentration(first, last, last > complete, concentration(held.values()))
             for (first, last), held in sorted(by_period.items())
         ),
-        co_applicants=co_applicants(engine, patent_set, min_documents=min_co_documents),
+        co_applicants=co_edges,
+        co_applicant_nodes=tuple(a for a in applicants if a.name in in_network),
     )

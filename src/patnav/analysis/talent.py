@@ -87,6 +87,15 @@ class CoInventorEdge:
 
 
 @dataclass(frozen=True, slots=True)
+class CoInventor:
+    """An inventor of the co-inventor network (named with at least one other inventor on a family) and the
+    ``families`` of the set naming them."""
+
+    name: str
+    families: int
+
+
+@dataclass(frozen=True, slots=True)
 class Team:
     """A community of the co-inventor network.
 
@@ -136,7 +145,9 @@ class Teams:
 
     ``edges``: pairs sharing at least ``min_shared_families`` families (families descending, then names);
     ``inventors_in_network``: names with at least one such edge; ``modularity`` of the partition found (0.0 for
-    an empty network); ``teams``: the largest ``top`` teams of at least ``min_size`` members, ``team_count`` in all.
+    an empty network); ``teams``: the largest ``top`` teams of at least ``min_size`` members, ``team_count`` in all;
+    ``inventors``: the inventors of the network with their families (the nodes of the network: families
+    descending, then name).
     """
 
     edges: tuple[CoInventorEdge, ...]
@@ -144,6 +155,7 @@ class Teams:
     modularity: float
     teams: tuple[Team, ...]
     team_count: int
+    inventors: tuple[CoInventor, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -388,6 +400,20 @@ def co_inventor_edges(
     return tuple(edges)
 
 
+def _network_inventors(engine: Engine, table: str, names: list[str]) -> tuple[CoInventor, ...]:
+    """The families of the set naming each of ``names`` (inventors), families descending, then name."""
+    if not names:
+        return ()
+    keys = register_keys(engine, "talent_network", names, column="name")
+    rows = engine.rows(
+        with_set(table, _INVENTORS, _FAMILY_INVENTORS)
+        + f" SELECT name, count(*) AS families FROM fi WHERE name IN (SELECT name FROM {keys}) GROUP BY name"
+    )
+    found = [CoInventor(str(n), int(f)) for n, f in rows]
+    found.sort(key=lambda i: (-i.families, i.name))
+    return tuple(found)
+
+
 def teams(
     engine: Engine,
     patent_set: PatentSet | None = None,
@@ -415,14 +441,15 @@ def teams(
     ordered = sorted(edges, key=lambda e: (e.source, e.target))
     g.add_nodes_from(sorted({n for e in edges for n in (e.source, e.target)}))
     g.add_weighted_edges_from((e.source, e.target, e.families) for e in ordered)
+    inventors = _network_inventors(engine, table, list(g.nodes))
     if g.number_of_edges() == 0:
-        return Teams(edges, g.number_of_nodes(), 0.0, (), 0)
+        return Teams(edges, g.number_of_nodes(), 0.0, (), 0, inventors)
     communities = nx.community.louvain_communities(g, weight="weight", resolution=resolution, seed=seed)
     modularity = float(nx.community.modularity(g, communities, weight="weight", resolution=resolution))
     groups = [sorted(c) for c in communities if len(c) >= min_size]
     groups.sort(key=lambda c: c[0])
     if not groups:
-        return Teams(edges, g.number_of_nodes(), modularity, (), 0)
+        return Teams(edges, g.number_of_nodes(), modularity, (), 0, inventors)
     membership = pa.table(
         {
             "name": pa.array([n for c in groups for n in c], pa.string()),
@@ -482,7 +509,7 @@ def teams(
         )
     built.sort(key=lambda t: (-t.families, -t.size, t.members[0] if t.members else ""))
     ranked = tuple(replace(t, rank=i + 1) for i, t in enumerate(built))
-    return Teams(edges, g.number_of_nodes(), modularity, ranked[:top], len(ranked))
+    return Teams(edges, g.number_of_nodes(), modularity, ranked[:top], len(ranked), inventors)
 
 
 def moves_of(inventor: str, history: list[tuple[int, set[str]]]) -> list[Move]:

@@ -10,6 +10,7 @@ from collections import Counter
 from typing import Any
 
 from patnav.analysis.geography import Geography
+from patnav.analysis.networks import MAX_NODES, NetworkDrawing, network_drawing
 from patnav.analysis.players import Players
 from patnav.analysis.trends import Trends
 from patnav.i18n import gettext
@@ -225,7 +226,8 @@ def trends_section(trends: Trends, lang: str) -> Section:
 
 
 def players_section(players: Players, lang: str, high_value: dict[str, int] | None = None) -> Section:
-    """Top applicants, their kind and trend, concentration overall and by period, new entrants."""
+    """Top applicants, their kind and trend, concentration overall and by period, new entrants, and the
+    co-applicant network drawn (its strongest part)."""
     g = lambda m: gettext(m, lang)  # noqa: E731
     trend = {"rising": g("rising"), "flat": g("flat"), "falling": g("falling")}
     kind = lambda k: g(k)  # noqa: E731
@@ -328,7 +330,135 @@ def players_section(players: Players, lang: str, high_value: dict[str, int] | No
                 ),
             )
         )
+    blocks += co_applicant_blocks(players, lang)
     return Section("players", g("Players"), blocks)
+
+
+def _network_note(drawing: NetworkDrawing, whole: str, part: str) -> Note:
+    """The chart's note: what part of the network it shows (``whole`` and ``part`` are translated templates)."""
+    if drawing.whole:
+        text = whole.format(nodes=f"{drawing.total_nodes:,}", links=f"{drawing.total_edges:,}")
+    else:
+        text = part.format(
+            shown=f"{len(drawing.nodes):,}",
+            total=f"{drawing.total_nodes:,}",
+            links=f"{len(drawing.edges):,}",
+            all_links=f"{drawing.total_edges:,}",
+        )
+    return Note(text)
+
+
+def co_applicant_blocks(players: Players, lang: str) -> list[Any]:
+    """The co-applicant network as a node-link chart (the strongest part, at most ``MAX_NODES`` applicants, sized
+    by families, lines as wide as the families two applicants share), its note and its data; or one sentence
+    when no two applicants of the set applied together."""
+    g = lambda m: gettext(m, lang)  # noqa: E731
+    if not players.co_applicants:
+        return [Paragraph(g("No two applicants of the set applied together: there is no co-applicant network."))]
+    nodes = players.co_applicant_nodes
+    drawing = network_drawing(
+        {a.name: a.families for a in nodes},
+        [(e.source, e.target, e.families) for e in players.co_applicants],
+        groups={a.name: g(a.kind) for a in nodes},
+        max_nodes=MAX_NODES,
+        labels={
+            "name": g("applicant"),
+            "size": g("families"),
+            "strength": g("families shared with co-applicants"),
+            "degree": g("co-applicants"),
+            "group": g("kind of party"),
+            "source": g("applicant"),
+            "target": g("co-applicant"),
+            "weight": g("shared families"),
+        },
+    )
+    data: list[dict[str, Any]] = [
+        {"applicant": n.name, "kind of party": n.group, "families": n.size, "co-applicants": n.degree,
+         "families shared with co-applicants": n.strength}
+        for n in drawing.nodes
+    ]  # fmt: skip
+    data += [{"applicant": e.source, "co-applicant": e.target, "shared families": e.weight} for e in drawing.edges]
+    chart = Chart(
+        spec=drawing.spec,
+        caption=g("Co-applicant network: applicants named together on one publication"),
+        source=f"patnav.analysis.players.co_applicants (families shared per pair of applicants; the "
+        f"{len(drawing.nodes)} of {drawing.total_nodes} applicants with most families shared, and the links among "
+        f"them; networkx spring layout, seed {drawing.seed})",
+        data=data,
+        height_hint=480,
+    )
+    note = _network_note(
+        drawing,
+        g(
+            "The chart shows the whole co-applicant network: {nodes} applicants and {links} links. Circles are "
+            "sized by families, lines by the families two applicants share; the largest applicants are labelled."
+        ),
+        g(
+            "The chart shows the strongest part of the co-applicant network: the {shown} of {total} applicants "
+            "that share most families with co-applicants, and the {links} links among them ({all_links} links in "
+            "all). Circles are sized by families, lines by the families two applicants share; the largest "
+            "applicants are labelled."
+        ),
+    )
+    return [chart, note]
+
+
+def co_inventor_blocks(result: Any, lang: str) -> list[Any]:
+    """The co-inventor network of a :class:`~patnav.analysis.talent.Talent` result as a node-link chart (the
+    strongest part, at most ``MAX_NODES`` inventors, sized by families, coloured by team, lines as wide as the
+    families two inventors share), its note and its data; or one sentence when no two inventors share a family."""
+    g = lambda m: gettext(m, lang)  # noqa: E731
+    network = result.teams
+    if not network.edges:
+        return [Paragraph(g("No two inventors of the set are named on one family: there is no co-inventor network."))]
+    team_of = {m: g("team {rank}").format(rank=t.rank) for t in network.teams for m in t.members}
+    drawing = network_drawing(
+        {i.name: i.families for i in network.inventors},
+        [(e.source, e.target, e.families) for e in network.edges],
+        groups=team_of,
+        group_order=[g("team {rank}").format(rank=t.rank) for t in network.teams],
+        max_nodes=MAX_NODES,
+        labels={
+            "name": g("inventor"),
+            "size": g("families"),
+            "strength": g("families shared with co-inventors"),
+            "degree": g("co-inventors"),
+            "group": g("team"),
+            "source": g("inventor"),
+            "target": g("co-inventor"),
+            "weight": g("shared families"),
+        },
+    )
+    data: list[dict[str, Any]] = [
+        {"inventor": n.name, "team": n.group, "families": n.size, "co-inventors": n.degree,
+         "families shared with co-inventors": n.strength}
+        for n in drawing.nodes
+    ]  # fmt: skip
+    data += [{"inventor": e.source, "co-inventor": e.target, "shared families": e.weight} for e in drawing.edges]
+    chart = Chart(
+        spec=drawing.spec,
+        caption=g("Co-inventor network: inventors named together on one family, coloured by team"),
+        source=f"patnav.analysis.talent.co_inventor_edges (families shared per pair of inventors; the "
+        f"{len(drawing.nodes)} of {drawing.total_nodes} inventors with most families shared, and the links among "
+        f"them; teams: Louvain communities; networkx spring layout, seed {drawing.seed})",
+        data=data,
+        height_hint=480,
+    )
+    note = _network_note(
+        drawing,
+        g(
+            "The chart shows the whole co-inventor network: {nodes} inventors and {links} links. Circles are sized "
+            "by families and coloured by team (— : in no team listed), lines by the families two inventors share; "
+            "the largest inventors are labelled."
+        ),
+        g(
+            "The chart shows the strongest part of the co-inventor network: the {shown} of {total} inventors that "
+            "share most families with co-inventors, and the {links} links among them ({all_links} links in all). "
+            "Circles are sized by families and coloured by team (— : in no team listed), lines by the families two "
+            "inventors share; the largest inventors are labelled."
+        ),
+    )
+    return [chart, note]
 
 
 def _hhi_level(points: float, lang: str) -> str:
@@ -562,7 +692,8 @@ def citations_section(network: Any, lang: str, top: int) -> Section:
 
 
 def talent_section(result: Any, lang: str, top: int) -> Section:
-    """Key inventors, co-inventor teams and inventors who moved between applicants."""
+    """Key inventors, co-inventor teams and the co-inventor network drawn, and inventors who moved between
+    applicants."""
     g = lambda m: gettext(m, lang)  # noqa: E731
     blocks: list[Any] = [
         KeyFigures(
@@ -587,9 +718,10 @@ def talent_section(result: Any, lang: str, top: int) -> Section:
                 [[t.rank, ", ".join(t.members[:6]) + (" …" if len(t.members) > 6 else ""), t.families,
                   t.main_applicant, f"{t.first_year}–{t.last_year}"] for t in result.teams.teams[:10]],
                 caption=g("R&D teams (co-inventor communities)"),
-                source="patnav.analysis.talent.teams (greedy modularity communities)",
+                source="patnav.analysis.talent.teams (Louvain modularity communities)",
             )
         )  # fmt: skip
+    blocks += co_inventor_blocks(result, lang)
     moves = result.moves[:15]
     if moves:
         blocks.append(
