@@ -549,3 +549,17 @@ def test_real_applicants_are_matched(real_corpus: Path, tmp_path: Path) -> None:
             compute_kpi(
                 eng, table, [enterprises[0], Enterprise("International Business Machines Corp.", 2024, 1e8)], year=2024
             )
+
+
+def test_every_bad_cell_is_reported_at_once(tmp_path: Path) -> None:
+    """A table with several mistakes is refused once, naming each one (row and column), not one per attempt."""
+    path = _csv(tmp_path, "名称,营业收入(万元),employees\nA公司,100,3\nB公司,一百,2\n,5,1\nD公司,-7,x\n")
+    with pytest.raises(FinancialsError) as caught:
+        read_financials(path)
+    problems = caught.value.problems
+    assert len(problems) == 4
+    assert "row 2 (line 3), column '营业收入(万元)': '一百' is not a number" in problems[0]
+    assert "empty enterprise name" in problems[1]
+    assert any("column '营业收入(万元)': '-7' is negative" in p for p in problems[2:])
+    assert any("column 'employees': 'x' is not a number" in p for p in problems[2:])
+    assert "3 row(s) cannot be used" in str(caught.value) and all(p in str(caught.value) for p in problems)

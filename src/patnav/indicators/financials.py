@@ -107,7 +107,17 @@ _FALSE = frozenset({"0", "false", "no", "n", "f", "否", "规下", "规模以下
 
 
 class FinancialsError(ValueError):
-    """The financials table cannot be used as it is; the message names the file, and the row and column."""
+    """The financials table cannot be used as it is; the message names the file, and the row and column.
+
+    ``problems`` lists every bad cell found (up to :data:`MAX_PROBLEMS`), so a table is corrected in one go."""
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or [message]
+
+
+#: Bad cells listed before a financials table is refused (the rest are counted).
+MAX_PROBLEMS = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,9 +346,10 @@ def _columns(path: Path, header: list[str]) -> dict[FinancialsField, tuple[int, 
 def read_financials(path: Path | str) -> list[Enterprise]:
     """The enterprises of a CSV/TSV/XLSX financials table, in file order.
 
-    Raises :class:`FinancialsError` for a missing file, an unreadable row, a missing name or money column
-    (listing the columns found), an empty name, or a cell that is not a number / year / yes-no, or a negative
-    revenue, R&D spending or head count (naming the file, the row and the column). Profit may be negative.
+    Raises :class:`FinancialsError` for a missing file, a missing name or money column (listing the columns
+    found), and, all together, for every unreadable row, empty name, cell that is not a number / year / yes-no,
+    or negative revenue, R&D spending or head count (naming the file, the row and the column). Profit may be
+    negative.
     """
     from patnav.ingest.base import Rejected, Source, SourceError
     from patnav.ingest.text_source import iter_table
@@ -349,21 +360,30 @@ def read_financials(path: Path | str) -> list[Enterprise]:
     source = Source(str(path), lambda: path.open("rb"), path.stat().st_size)
     columns: dict[FinancialsField, tuple[int, Decimal, str]] | None = None
     out: list[Enterprise] = []
+    problems: list[str] = []
+    bad = 0
     try:
         for row in iter_table(source):
             if isinstance(row, Rejected):
-                raise FinancialsError(f"{path}, {row.position}: {row.reason}")
+                bad += 1
+                problems.append(f"{path}, {row.position}: {row.reason}")
+                continue
             if columns is None:
                 columns = _columns(path, row.header)
             values: dict[str, object] = {}
+            wrong: list[str] = []
             for name, (index, multiplier, header) in columns.items():
                 text = row.values[index] if index < len(row.values) else ""
                 try:
                     values[name] = _PARSERS[name](text, multiplier)
                 except ValueError as exc:
-                    raise FinancialsError(f"{path}, {row.position}, column {header!r}: {exc}") from exc
-            if values["name"] is None:
-                raise FinancialsError(f"{path}, {row.position}, column {columns['name'][2]!r}: empty enterprise name")
+                    wrong.append(f"{path}, {row.position}, column {header!r}: {exc}")
+            if not wrong and values["name"] is None:
+                wrong.append(f"{path}, {row.position}, column {columns['name'][2]!r}: empty enterprise name")
+            if wrong:  # every bad cell of every row is reported together: one round of corrections
+                bad += 1
+                problems.extend(wrong)
+                continue
             out.append(
                 Enterprise(
                     name=cast(str, values["name"]),
@@ -380,6 +400,12 @@ def read_financials(path: Path | str) -> list[Enterprise]:
             )
     except SourceError as exc:
         raise FinancialsError(f"{path}: {exc}") from exc
+    if problems:
+        # A KPI over part of a table would misstate the totals: the table is refused, with every reason.
+        shown = problems[:MAX_PROBLEMS]
+        more = f"\n… and {len(problems) - len(shown)} more" if len(problems) > len(shown) else ""
+        head = f"{path}: {bad} row(s) cannot be used:\n" if bad > 1 else ""
+        raise FinancialsError(head + "\n".join(shown) + more, problems)
     if columns is None:
         raise FinancialsError(f"{path}: no rows")
     return out
