@@ -13,6 +13,7 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from patnav.analysis.noise import MIN_CORE, Noise, semantic_noise
 from patnav.analysis.patent_set import PatentSet
 from patnav.engine.base import Engine
 from patnav.indicators.sql import KIND_SUFFIX
@@ -42,6 +43,8 @@ class SetBuild:
     precision_sample: int
     over_represented: tuple[str, ...] = ()
     unparsed_seeds: tuple[str, ...] = field(default_factory=tuple)
+    noise: Noise | None = None  # what semantic noise removal took out (``denoise`` in the project)
+    noise_note: str | None = None  # why it could not run
 
 
 def _canonical(numbers: list[str]) -> tuple[list[str], list[str]]:
@@ -180,6 +183,17 @@ def build_set(engine: Engine, project: Project, query_hits: list[str] | None, ba
             extra, over = _ipc_expansion(engine, found_seeds)
             numbers |= extra
             steps.append(("ipc", len(numbers)))
+    noise, noise_note = None, None
+    if project.denoise is not None and numbers:
+        # the core: the seeds when there are enough to have a spread, else what the query found
+        core = found_seeds if len(found_seeds) >= MIN_CORE else set(query_hits or ()) or found_seeds
+        try:
+            noise = semantic_noise(engine, numbers, core, protected=found_seeds, k=project.denoise)
+        except ValueError as exc:
+            noise_note = str(exc)
+        else:
+            numbers -= {n for n, _sim in noise.removed}
+            steps.append(("noise", len(numbers)))
     recall = None
     if query_hits is not None and found_seeds:
         hits = set(query_hits)
@@ -203,4 +217,6 @@ def build_set(engine: Engine, project: Project, query_hits: list[str] | None, ba
         precision_sample=sample_size,
         over_represented=over,
         unparsed_seeds=tuple(bad),
+        noise=noise,
+        noise_note=noise_note,
     )

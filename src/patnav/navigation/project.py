@@ -63,6 +63,7 @@ class Project:
     top: int = 15
     client: str = ""
     question: str = ""
+    denoise: float | None = None
 
     def to_yaml(self) -> str:
         data: dict[str, Any] = {k: v for k, v in asdict(self).items() if v not in (None, "", [], {})}
@@ -100,6 +101,8 @@ def validate(project: Project, where: str = "project") -> Project:
         raise ProjectError(f"{where}: expand {sorted(unknown)}: choose from family, citations, ipc")
     if project.top < 1:
         raise ProjectError(f"{where}: top must be at least 1")
+    if project.denoise is not None and not 0 < project.denoise <= 10:
+        raise ProjectError(f"{where}: denoise {project.denoise!r}: a number of deviations above 0 and at most 10")
     if project.type == "rnd" and not project.proposal and not project.seeds:
         raise ProjectError(f"{where}: an rnd project needs a proposal text or seed patents")
     return project

@@ -67,6 +67,7 @@ def methods(project: Project, build: SetBuild, provenance: dict[str, Any], lang:
         "family": g("expanded by family"),
         "citations": g("expanded by citations (one hop)"),
         "ipc": g("expanded by over-represented IPC groups"),
+        "noise": g("semantic noise removed"),
     }
     blocks: list[Any] = [
         Paragraph(
@@ -87,6 +88,7 @@ def methods(project: Project, build: SetBuild, provenance: dict[str, Any], lang:
         blocks.append(
             Paragraph(g("Over-represented IPC main groups among the seeds") + ": " + ", ".join(build.over_represented))
         )
+    blocks += _noise_blocks(build, g)
     if build.recall is None:
         blocks.append(
             Note(g("Recall was not estimated: give seed patents known to be relevant together with the query."))
@@ -116,6 +118,39 @@ def methods(project: Project, build: SetBuild, provenance: dict[str, Any], lang:
     rows = [[k, str(v)] for k, v in provenance.items()]
     blocks.append(Table([g("item"), g("value")], rows, caption=g("Data sources, rules and reference tables")))
     return Section("methods", g("Data and methods"), blocks)
+
+
+def _noise_blocks(build: SetBuild, g: Any) -> list[Any]:
+    """What semantic noise removal did (``denoise`` in the project), with the removed publications."""
+    if build.noise_note:
+        return [Note(g("Semantic noise removal could not run") + f": {build.noise_note}")]
+    noise = build.noise
+    if noise is None:
+        return []
+    space = g("stored embeddings ({model})").format(model=noise.model) if noise.space == "stored" else g("TF-IDF")
+    text = g(
+        "Semantic noise removal: {n} of {checked} publications were removed because their similarity to the centre "
+        "of the set's core ({core} publications) was below {threshold} (the core's median {median} minus {k} robust "
+        "deviations), in the space of {space}. Seed patents are never removed."
+    ).format(
+        n=len(noise.removed),
+        checked=noise.checked,
+        core=noise.core_size,
+        threshold=f"{noise.threshold:.3f}",
+        median=f"{noise.median:.3f}",
+        k=f"{noise.k:g}",
+        space=space,
+    )
+    blocks: list[Any] = [Paragraph(text)]
+    if noise.removed:
+        blocks.append(
+            Table(
+                [g("publication"), g("similarity to the core")],
+                [[n, round(sim, 3)] for n, sim in noise.removed],
+                caption=g("Publications removed as semantic noise"),
+            )
+        )
+    return blocks
 
 
 def trends_section(trends: Trends, lang: str) -> Section:
