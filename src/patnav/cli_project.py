@@ -56,6 +56,13 @@ def new_cmd(
         Path | None, typer.Option("--proposal-file", help=_("The idea text an R&D project starts from."))
     ] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help=_("Data cut-off date (YYYY-MM-DD)."))] = None,
+    denoise: Annotated[
+        float | None,
+        typer.Option(
+            "--denoise",
+            help=_("Remove semantic noise: members more than this many robust deviations from the core (e.g. 3)."),
+        ),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help=_("Overwrite an existing project file."))] = False,
     folder: DirOpt = None,
 ) -> None:
@@ -85,6 +92,7 @@ def new_cmd(
         as_of=day,
         competitors=list(competitor or []),
         proposal=proposal_file.read_text(encoding="utf-8") if proposal_file else None,
+        denoise=denoise,
     )
     path = project_path(name, _folder(folder))
     if path.exists() and not force:
