@@ -3,14 +3,15 @@
 The mix is the issue's: search 70 %, patent page 25 %, report page 5 %. Queries are two title words of real
 documents of the corpus (with a date filter every other time), patent pages are real publication numbers of the
 corpus, each drawn from a pool of --pool documents (4,000: pages repeat about as often as a team's would, and
-the figures for pages asked for the first time in the run are printed apart), the report page is one navigation project's interactive report (run once before the clock starts; pass
---no-report to leave it out). The server is ``patnav serve`` in its own processes (``--workers``, default 2 on
-this 2-core machine) over the corpus of ``make demo`` (``$PATNAV_CORPUS`` or var/corpus) with a fresh app
-database in bench/out/load/. Bounded: at most --requests requests, at most --seconds seconds.
+the figures for pages asked for the first time in the run are printed apart), the report page is one
+navigation project's interactive report (run once before the clock starts; pass --no-report to leave it out).
+The server is ``patnav serve`` in its own processes (``--workers``, default 2 on this 2-core machine) over the
+corpus of ``make demo`` (``$PATNAV_CORPUS`` or var/corpus) with a fresh app database in bench/out/load/.
+Bounded: at most --requests requests, at most --seconds seconds.
 
 Prints throughput, p50/p95/p99 latency per kind and overall, the error count, and how much CPU the load
-generator itself took (it shares the machine; it speaks HTTP/1.1 over raw sockets to take as little as it can). Target on a 2-core machine
-with the demo corpus: zero errors, p95 <= 300 ms for search and patent pages.
+generator itself took (it shares the machine; it speaks HTTP/1.1 over raw sockets to take as little as it
+can). Target on a 2-core machine with the demo corpus: zero errors, p95 <= 300 ms for search and patent pages.
 """
 
 from __future__ import annotations

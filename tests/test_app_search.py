@@ -5,10 +5,9 @@ corpus being written by a load, and the search latency on the test corpus."""
 
 from __future__ import annotations
 
-from collections import Counter
-
 import statistics
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit

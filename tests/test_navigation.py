@@ -286,6 +286,8 @@ def test_players_section_draws_the_co_applicant_network(networks: Any) -> None:
     assert note.kind == "note" and "strongest part of the co-applicant network" in note.text
     assert f"the 40 of {len({n for e in edges for n in e[:2]}):,} applicants" in note.text
     assert "applicants with most families shared" in chart.source
+    again = _network_chart(players_section(pl, "en"), "patnav.analysis.players.co_applicants")
+    assert again.spec == chart.spec  # the layout is seeded: the same network draws the same picture
 
 
 def test_talent_section_draws_the_co_inventor_network(networks: Any) -> None:

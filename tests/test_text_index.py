@@ -7,11 +7,10 @@ Chinese/Japanese titles used for the incremental and classification tests are HA
 
 from __future__ import annotations
 
-from collections import Counter
-
 import csv
 import datetime as dt
 import io
+from collections import Counter
 from pathlib import Path
 
 import pytest
