@@ -65,6 +65,8 @@ MATRIX: dict[tuple[str, str], tuple[Any, str]] = {
     ("GET", "/search"): (Action.SEARCH, "get"),
     ("GET", "/api/v1/patents/{number}"): (Action.SEARCH, "get"),
     ("GET", "/patents/{number}"): (Action.SEARCH, "get"),
+    ("GET", "/api/v1/patents/{number}/citation-map"): (Action.SEARCH, "get"),
+    ("GET", "/patents/{number}/citation-map"): (Action.SEARCH, "get"),
     ("GET", "/api/v1/projects"): (Action.READ_PROJECTS, "get"),
     ("POST", "/api/v1/projects"): (Action.WRITE_PROJECTS, "json"),
     ("GET", "/api/v1/projects/{project_id}"): (Action.READ_PROJECTS, "get"),

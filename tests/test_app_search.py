@@ -187,6 +187,37 @@ def test_patent_pages_show_citations_both_ways(analyst: Any) -> None:
     assert f'href="/patents/{CITED}"' in analyst.get(f"/patents/{CITING}").text
 
 
+def test_the_patent_page_draws_the_citation_map(analyst: Any, web_corpus: Path) -> None:
+    """Two generations each way, loaded lazily into the patent page: the publications the record cites are
+    generation -1, the loaded publications citing it +1 (read here with plain SQL), and the drawing is an SVG
+    image in the reader's language."""
+    import duckdb
+
+    con = duckdb.connect(str(web_corpus / "corpus.duckdb"), read_only=True)
+    try:
+        cites = {r[0] for r in con.execute(
+            "SELECT DISTINCT coalesce(cited_number, cited_number_raw) FROM citations"
+            " WHERE publication_number = ? AND NOT is_npl", [CITING]).fetchall()}  # fmt: skip
+    finally:
+        con.close()
+    m = analyst.get(f"/api/v1/patents/{CITED}/citation-map").json()
+    assert m["publication_number"] == CITED
+    by_generation: dict[int, set[str]] = {}
+    for n in m["nodes"]:
+        by_generation.setdefault(n["generation"], set()).add(n["publication_number"])
+    assert CITING in by_generation[1] and {"citing": CITING, "cited": CITED} in m["edges"]
+    back = analyst.get(f"/api/v1/patents/{CITING}/citation-map").json()
+    firsts = {n["publication_number"] for n in back["nodes"] if n["generation"] == -1}
+    assert CITED in firsts and len(firsts) >= min(len(cites), 20)
+    assert m["svg"].lstrip().startswith("<svg")
+    page = analyst.get(f"/patents/{CITED}")
+    assert f'hx-get="/patents/{CITED}/citation-map"' in page.text
+    fragment = analyst.get(f"/patents/{CITED}/citation-map", cookies={"patnav_lang": "zh_CN"})
+    assert fragment.status_code == 200 and 'src="data:image/svg+xml;base64,' in fragment.text
+    assert "图中的公开" in fragment.text and f'href="/patents/{CITING}"' in fragment.text
+    assert analyst.get("/api/v1/patents/US9999999B2/citation-map").status_code == 404
+
+
 def test_patent_page_shows_fields_indicators_legal_events_and_family(analyst: Any) -> None:
     body = analyst.get(f"/api/v1/patents/{EP_DOC}").json()
     assert body["bibliography"]["country"] == "EP" and body["record"]["title"]

@@ -41,8 +41,10 @@ def _msgids() -> set[str]:
     # also takes a variable named t followed by strings (t["lang"], t[0] == '"') for a call
     for path in SRC.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Call) and node.args and (
-                getattr(node.func, "id", None) == "t" or getattr(node.func, "attr", None) == "t"
+            if (
+                isinstance(node, ast.Call)
+                and node.args
+                and (getattr(node.func, "id", None) == "t" or getattr(node.func, "attr", None) == "t")
             ):
                 message = node.args[0]
                 if isinstance(message, ast.Constant) and isinstance(message.value, str) and message.value:

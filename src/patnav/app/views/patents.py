@@ -8,6 +8,7 @@ them; a number the corpus lacks answers 404.
 
 from __future__ import annotations
 
+import base64
 import functools
 import json
 from collections.abc import Mapping
@@ -258,3 +259,72 @@ def patent_page(
     except AppError as exc:
         return error_page(request, me, exc)
     return render(request, "patent.html.j2", me.lang, me, p=data, scope=scope)
+
+
+# -- the citation map -----------------------------------------------------------------------------------------
+
+#: generations drawn each way on the patent page (the CLI's ``patnav citations map`` draws more on request)
+MAP_GENERATIONS = 2
+MAP_MAX_NODES = 120
+
+
+def citation_map_of(settings: Any, me: Principal, number: str, scope: str) -> dict[str, Any]:
+    """The publication's citation map (two generations back and forward) as nodes, edges and an SVG drawing in
+    the reader's language; kept with the open searcher, so each map is drawn once per corpus state."""
+    from patnav.analysis.citations import citation_map
+    from patnav.engine import get_engine
+    from patnav.navigation.citation_map import map_notes, map_spec
+    from patnav.report.charts import styled, to_svg
+
+    path = corpus_path(settings, me.org.slug, scope)
+    text = (number or "").strip()[:60]
+    key = f"citation-map:{text}:{me.lang}"
+    with searcher(path, scope) as entry:
+        found = entry.kept.get(key)
+    if found is not None:
+        return found  # type: ignore[no-any-return]
+    try:
+        with get_engine("duckdb", path) as engine:
+            cmap = citation_map(engine, text, back=MAP_GENERATIONS, forward=MAP_GENERATIONS, max_nodes=MAP_MAX_NODES)
+    except LookupError:
+        raise AppError(404, "unknown_patent", "There is no publication {number} in this corpus.", number=text) from None
+    scope_arg = scope if scope != "public" else None
+    drawn = {
+        "publication_number": cmap.root,
+        "nodes": [
+            {
+                "publication_number": n.publication_number,
+                "generation": n.generation,
+                "in_corpus": n.loaded,
+                "title": n.title,
+                "applicant": n.applicant,
+                "date": n.date.isoformat() if n.date else None,
+                "url": search_url(f"/patents/{n.publication_number}", scope=scope_arg) if n.loaded else None,
+            }
+            for n in cmap.nodes
+        ],
+        "edges": [{"citing": e.citing, "cited": e.cited} for e in cmap.edges],
+        "notes": map_notes(cmap, me.lang),
+        "svg": to_svg(styled(map_spec(cmap, me.lang))) if len(cmap.nodes) > 1 else None,
+    }
+    with searcher(path, scope) as entry:
+        return entry.remembered(key, lambda: drawn)
+
+
+@router.get("/api/v1/patents/{number}/citation-map", tags=["patents"])
+def citation_map_api(number: str, settings: AppSettings, me: Reading, scope: ScopeParam = "public") -> dict[str, Any]:
+    """The publication's citation map: two generations of what it cites and what cites it, with an SVG."""
+    return citation_map_of(settings, me, number, scope)
+
+
+@router.get("/patents/{number}/citation-map", response_class=HTMLResponse, include_in_schema=False)
+def citation_map_fragment(
+    request: Request, number: str, settings: AppSettings, me: Reading, scope: ScopeParam = "public"
+) -> Response:
+    """The map drawn, for the patent page (loaded when the reader scrolls to it)."""
+    try:
+        drawn = citation_map_of(settings, me, number, scope)
+    except AppError as exc:
+        return error_page(request, me, exc)
+    svg = base64.b64encode(drawn["svg"].encode()).decode() if drawn["svg"] else ""
+    return render(request, "_citation_map.html.j2", me.lang, me, m=drawn, svg_base64=svg)
