@@ -197,6 +197,38 @@ def test_every_project_type_runs(corpus: Path, tmp_path: Path, kind: str, extra:
         assert "could not be searched" in html
 
 
+def test_a_japanese_report_is_in_japanese(corpus: Path, tmp_path: Path) -> None:
+    """Every section title and the fixed text are Japanese in the HTML and in the PDF (CJK fonts present); the
+    data (titles, names) stay as written."""
+    import re
+
+    from patnav.i18n import gettext
+
+    title = "ニューラルネットワーク 特許ナビゲーション"
+    project = _project(
+        name="ja", type="talent", lang="ja", title=title, query="ti:(neural network) AND pd:[1995 TO 2005]"
+    )
+    result = run_project(project, corpus, runs_dir=tmp_path / "ja", formats=["html", "pdf"])
+    japanese = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+    titles = [s.title for s in result.report.sections]
+    assert len(titles) >= 5 and all(japanese.search(t) for t in titles), titles
+    html = result.outputs["html"].read_text(encoding="utf-8")
+    for msgid in ("Data and methods", "Key inventors"):
+        assert gettext(msgid, "ja") != msgid and gettext(msgid, "ja") in html and f">{msgid}<" not in html
+    if not shutil.which("pdftotext"):
+        if os.environ.get("CI"):
+            pytest.fail("poppler-utils is missing in CI")
+        pytest.skip("poppler-utils (pdftotext) not installed")
+    text = subprocess.run(
+        ["pdftotext", str(result.outputs["pdf"]), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    assert (
+        title.split()[0] in text
+        and gettext("Data and methods", "ja") in text
+        and gettext("Key inventors", "ja") in text
+    )
+
+
 # -- the co-applicant and co-inventor networks drawn (sections on the real corpus) --------------------------------
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
