@@ -1,9 +1,10 @@
 """One patent: every field of its record, its indicators with what each value means (or why it is missing),
-its legal events, its citations both ways and its family. The page and ``/api/v1/patents/{number}`` call the
-same :func:`patent_record`; the record comes from :meth:`patnav.corpus.store.Corpus.publication`, the citing
-patents and family members from :func:`patnav.indicators.explain.inputs`, the indicators from the corpus's
-saved run. Numbers may be typed loosely (``US 7,197,497 B2``): :meth:`Corpus.find_publication_number` resolves
-them; a number the corpus lacks answers 404.
+its legal events, its citations both ways and its family, and its citation map (drawn when the reader scrolls
+to it). The page and ``/api/v1/patents/{number}`` call the same :func:`patent_record`; the record comes from
+:meth:`patnav.corpus.store.Corpus.publication`, the citing patents and family members from
+:func:`patnav.indicators.explain.inputs`, the indicators from the corpus's saved run. Numbers may be typed
+loosely (``US 7,197,497 B2``): :meth:`Corpus.find_publication_number` resolves them; a number the corpus lacks
+answers 404.
 """
 
 from __future__ import annotations
