@@ -234,7 +234,7 @@ LEFT JOIN {status} st USING (publication_number)
 #: legal status after this separator when the indicators gave one (a new run that changes a status re-indexes
 #: just those publications).
 _KEY_SEP = "|"
-_KEY_SQL = "p.record_hash || coalesce('|' || st.status, '')"
+_KEY_SQL = f"p.record_hash || coalesce('{_KEY_SEP}' || st.status, '')"
 
 
 def _legal_status(corpus: Corpus) -> pa.Table:
@@ -767,12 +767,13 @@ class TextIndex:
             rows = con.execute(
                 """SELECT count(p.publication_number),
                           count(*) FILTER (WHERE p.publication_number IS NOT NULL
-                                           AND split_part(s.record_hash, '|', 1) = p.record_hash),
+                                           AND split_part(s.record_hash, $sep, 1) = p.record_hash),
                           count(*) FILTER (WHERE s.publication_number IS NULL),
                           count(*) FILTER (WHERE s.publication_number IS NOT NULL AND p.publication_number IS NOT NULL
-                                           AND split_part(s.record_hash, '|', 1) IS DISTINCT FROM p.record_hash),
+                                           AND split_part(s.record_hash, $sep, 1) IS DISTINCT FROM p.record_hash),
                           count(*) FILTER (WHERE p.publication_number IS NULL)
-                   FROM publications p FULL OUTER JOIN _patnav_ti_state s USING (publication_number)"""
+                   FROM publications p FULL OUTER JOIN _patnav_ti_state s USING (publication_number)""",
+                {"sep": _KEY_SEP},
             ).fetchall()
         finally:
             con.unregister("_patnav_ti_state")
