@@ -119,19 +119,17 @@ def compute_cmd(
 def _carry_statuses_to_search(path: Path) -> None:
     """Re-index the publications whose legal status the run changed, when the corpus has a full-text index:
     search's status facet and ``status:`` filter read the derived status from there."""
-    from patnav.corpus.store import Corpus
-    from patnav.search.text_index import TextIndex
+    from patnav.search.text_index import update_if_indexed
 
-    with Corpus(path, create=False, read_only=True) as store:
-        index = TextIndex.for_corpus(store)
-        if not index.exists():
-            return
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err) as bar:
-            task = bar.add_task(_("full-text index: legal status"), total=None)
-            stats = index.update_from_corpus(
-                store, progress=lambda done, total: bar.update(task, completed=done, total=total)
-            )
-    console.print(_("full-text index: {n} publications re-indexed with their new legal status").format(n=stats.indexed))
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err) as bar:
+        task = bar.add_task(_("full-text index: legal status"), total=None, visible=False)
+        stats = update_if_indexed(
+            path, progress=lambda done, total: bar.update(task, completed=done, total=total, visible=True)
+        )
+    if stats is not None:
+        console.print(
+            _("full-text index: {n} publications re-indexed with their new legal status").format(n=stats.indexed)
+        )
 
 
 def _print_run_summary(run: Any) -> None:

@@ -73,6 +73,7 @@ __all__ = [
     "TextResults",
     "UpdateStats",
     "compile_query",
+    "update_if_indexed",
 ]
 
 SCHEMA_VERSION = 4
@@ -1039,6 +1040,18 @@ def _hash_table(hashes: dict[str, str]) -> pa.Table:
             "record_hash": pa.array(list(hashes.values()), pa.string()),
         }
     )
+
+
+def update_if_indexed(
+    corpus_path: Path | str, progress: Callable[[int, int], None] | None = None
+) -> UpdateStats | None:
+    """Bring the corpus's full-text index up to date when it has one (``None`` when it has none): what a new
+    indicator run needs, since the index carries each publication's derived legal status."""
+    from patnav.corpus.store import Corpus
+
+    with Corpus(corpus_path, create=False, read_only=True) as store:
+        index = TextIndex.for_corpus(store)
+        return index.update_from_corpus(store, progress=progress) if index.exists() else None
 
 
 def _corpus_mtime(corpus_dir: Path) -> float | None:

@@ -48,14 +48,9 @@ def compute_indicators_job(ctx: Any) -> dict[str, Any]:
 def _carry_statuses_to_search(ctx: Any, path: Path) -> int:
     """Re-index the publications whose legal status changed (the search's status facet reads it from the
     full-text index); the searchers of the web processes reopen when the index changes on disk."""
-    from patnav.corpus.store import Corpus
-    from patnav.search.text_index import TextIndex
+    from patnav.search.text_index import update_if_indexed
 
-    with Corpus(path, create=False, read_only=True) as store:
-        index = TextIndex.for_corpus(store)
-        if not index.exists():
-            return 0
-        stats = index.update_from_corpus(
-            store, progress=lambda done, total: ctx.progress(0.95 + 0.05 * done / max(total, 1), "full-text index")
-        )
-    return stats.indexed
+    stats = update_if_indexed(
+        path, progress=lambda done, total: ctx.progress(0.95 + 0.05 * done / max(total, 1), "full-text index")
+    )
+    return stats.indexed if stats is not None else 0
