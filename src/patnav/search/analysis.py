@@ -222,6 +222,14 @@ def tokens(text: str | None, lang: str | None = None, *, query: bool = False) ->
     return out
 
 
+@lru_cache(maxsize=4096)
+def query_tokens(text: str, lang: str | None = None) -> tuple[str, ...]:
+    """:func:`tokens` of a query term, remembered: one search analyses the same words to compile its query,
+    mark its hits and say why each matched.
+    """
+    return tuple(tokens(text, lang, query=True))
+
+
 def cjk_bigrams(text: str | None) -> list[str]:
     """The 1–2-character units of every CJK run in ``text``: overlapping bigrams, a lone character as itself.
 

@@ -18,15 +18,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import functools
 import hashlib
-import html
 import json
 import os
 import re
 import shutil
 import time
-import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +35,8 @@ import pyarrow.parquet as pq
 import tantivy
 
 from patnav.model.numbers import PatentNumberError, normalize_publication_number, publication_number_variants
-from patnav.search.analysis import cjk_bigrams, fold, has_cjk, to_simplified, tokens
+from patnav.search.analysis import cjk_bigrams, fold, has_cjk, query_tokens, to_simplified, tokens
+from patnav.search.highlight import Marker
 from patnav.search.keys import number_key
 from patnav.search.query import (
     DATE_FIELDS,
@@ -501,10 +499,10 @@ class _Compiler:
 
     def _text_variants(self, text: str) -> list[list[str]]:
         """Token lists a query word may have been indexed as: a Han-only word as Chinese and as Japanese."""
-        first = tokens(text, query=True)
+        first = list(query_tokens(text))
         out = [first] if first else []
         if has_cjk(text) and not re.search(r"[\u3041-\u30ff\uac00-\ud7af]", text):
-            ja = tokens(text, "ja", query=True)
+            ja = list(query_tokens(text, "ja"))
             if ja and ja not in out:
                 out.append(ja)
         return out
@@ -585,68 +583,6 @@ def compile_query(q: Query, schema: tantivy.Schema) -> tantivy.Query:
     return compiled if compiled is not None else tantivy.Query.empty_query()
 
 
-# ------------------------------------------------------------------------------------------------ highlight
-
-_WORDISH = re.compile(r"[^\W_]+")
-
-
-@functools.lru_cache(maxsize=200_000)
-def _first_token(word: str) -> str | None:
-    """The analysed form of one word (cached: the same words recur in every snippet)."""
-    toks = tokens(word)
-    return toks[0] if toks else None
-
-
-def _highlight(text: str | None, wanted: set[str], cjk_terms: list[str], *, width: int = 240) -> tuple[str, int]:
-    """``text`` HTML-escaped with <mark> around words whose analysis is wanted, cut to a window of ``width``.
-
-    Returns (html, number of marks). CJK terms are found as substrings of the NFKC/Simplified-folded text.
-    """
-    if not text:
-        return "", 0
-    spans: list[tuple[int, int]] = []
-    any_cjk = has_cjk(text)
-    for m in _WORDISH.finditer(text):
-        w = m.group(0)
-        if any_cjk and has_cjk(w):
-            continue
-        first = _first_token(w)
-        if first is not None and first in wanted:
-            spans.append(m.span())
-    if cjk_terms:
-        folded = "".join(unicodedata.normalize("NFKC", c).lower()[:1] or c for c in text)
-        simple = to_simplified(folded)
-        hay = simple if len(simple) == len(text) else folded
-        for term in cjk_terms:
-            start = hay.find(term)
-            while start >= 0 and term:
-                spans.append((start, start + len(term)))
-                start = hay.find(term, start + len(term))
-    if not spans:
-        cut = text[:width]
-        return html.escape(cut) + ("…" if len(text) > width else ""), 0
-    spans.sort()
-    merged: list[tuple[int, int]] = []
-    for s, e in spans:
-        if merged and s <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(e, merged[-1][1]))
-        else:
-            merged.append((s, e))
-    lo = max(0, merged[0][0] - width // 4)
-    hi = min(len(text), lo + width)
-    out: list[str] = ["…" if lo > 0 else ""]
-    pos = lo
-    for s, e in merged:
-        if s < lo or e > hi:
-            continue
-        out.append(html.escape(text[pos:s]))
-        out.append(f"<mark>{html.escape(text[s:e])}</mark>")
-        pos = e
-    out.append(html.escape(text[pos:hi]))
-    out.append("…" if hi < len(text) else "")
-    return "".join(out), len(merged)
-
-
 # --------------------------------------------------------------------------------------------------- index
 
 
@@ -664,6 +600,8 @@ class TextIndex:
         self._schema = _build_schema()
         self._fingerprint_cache: tuple[float | None, list[int]] | None = None
         self._meta_cache: tuple[tuple[int, int], dict[str, Any]] | None = None
+        self._loaded_meta: tuple[int, int] | None = None
+        self._meta_path = str(self.path / META_FILE)
 
     @classmethod
     def for_corpus(cls, corpus: Corpus) -> TextIndex:
@@ -676,13 +614,13 @@ class TextIndex:
 
     def _meta(self) -> dict[str, Any]:
         """The index's metadata file, read again only when it changed (every search asks whether it is stale)."""
-        path = self.path / META_FILE
+        path = self._meta_path
         try:
-            st = path.stat()
+            st = os.stat(path)
             key = (st.st_mtime_ns, st.st_size)
             if self._meta_cache is not None and self._meta_cache[0] == key:
                 return self._meta_cache[1]
-            meta = json.loads(path.read_text("utf-8"))
+            meta = json.loads(Path(path).read_text("utf-8"))
         except (OSError, ValueError):
             return {}
         self._meta_cache = (key, meta)
@@ -864,7 +802,7 @@ class TextIndex:
         meta = self._meta()
         if self.corpus is not None:
             # The fingerprint scans the publications table: compute it once per change of the database file.
-            mtime = _corpus_mtime(Path(self.corpus.path))
+            mtime = _corpus_mtime(self.corpus.path)
             if self._fingerprint_cache is None or self._fingerprint_cache[0] != mtime:
                 self._fingerprint_cache = (mtime, _fingerprint(self.corpus))
             return self._fingerprint_cache[1] != meta.get("corpus_fingerprint")
@@ -874,12 +812,23 @@ class TextIndex:
             return None
         return mtime > meta["corpus_mtime"]
 
+    def _searcher(self) -> Any:
+        """A searcher over the last commit. The reader is reloaded when the metadata file changed (every update
+        writes it after its commit, in this process or another), not on every query: a reload costs ~0.15 ms,
+        as much as a whole query.
+        """
+        index = self._open(create=False)
+        self._meta()
+        key = self._meta_cache[0] if self._meta_cache is not None else None
+        if key is None or key != self._loaded_meta:
+            index.reload()
+            self._loaded_meta = key
+        return index.searcher()
+
     def _all_matches(self, query: Query | str, limit: int | None = None) -> tuple[Any, list[Any]]:
         """The searcher and the addresses of every match (up to ``limit``), in score order."""
         ast = parse_query(query) if isinstance(query, str) else query
-        index = self._open(create=False)
-        index.reload()
-        searcher = index.searcher()
+        searcher = self._searcher()
         compiled = compile_query(ast, self._schema)
         total = searcher.search(compiled, limit=1, count=True).count
         n = total if limit is None else min(total, limit)
@@ -919,9 +868,7 @@ class TextIndex:
         """
         started = time.perf_counter()
         ast = parse_query(query) if isinstance(query, str) else query
-        index = self._open(create=False)
-        index.reload()
-        searcher = index.searcher()
+        searcher = self._searcher()
         compiled = compile_query(ast, self._schema)
         text_part, _ = split_query(ast)
         order_by = None if text_part is not None else "pd"  # a pure filter ranks newest first
@@ -956,33 +903,14 @@ class TextIndex:
             page = kept[offset:want]
             hidden = {i - offset: n for i, n in hidden.items() if offset <= i < want}
 
-        terms = terms_of(ast)
-        wanted: set[str] = set()
-        cjk_terms: list[str] = []
-        for t in terms:
-            if t.kind == "wildcard":
-                continue
-            wanted.update(tokens(t.text, query=True))
-            if has_cjk(t.text):
-                cjk_terms.append(to_simplified(unicodedata.normalize("NFKC", t.text).lower()))
+        marker = Marker(terms_of(ast))
         hits_out: list[TextHit] = []
         for i, (score, addr) in enumerate(page):
             doc = searcher.doc(addr).to_dict()
             disp = json.loads(doc["display"][0])
-            title_html, nt = _highlight(disp.get("t"), wanted, cjk_terms, width=400)
-            abstract_html, na = _highlight(disp.get("a"), wanted, cjk_terms)
-            text_blob = " ".join(x for x in (disp.get("t"), disp.get("a"), disp.get("pa")) if x)
-            blob_tokens = set(tokens(text_blob))
-            folded_blob = to_simplified(unicodedata.normalize("NFKC", text_blob).lower())
-            matched = [
-                t.text
-                for t in terms
-                if t.kind != "wildcard"
-                and (
-                    (set(tokens(t.text, query=True)) and set(tokens(t.text, query=True)) <= blob_tokens)
-                    or (has_cjk(t.text) and to_simplified(unicodedata.normalize("NFKC", t.text).lower()) in folded_blob)
-                )
-            ]
+            title_html, nt, found = marker.mark(disp.get("t"), width=400)
+            abstract_html, na, found_ab = marker.mark(disp.get("a"))
+            matched = marker.matched_terms(found | found_ab, (disp.get("pa"),))
             hits_out.append(
                 TextHit(
                     publication_number=doc["publication_number"][0],
@@ -1054,6 +982,13 @@ def update_if_indexed(
         return index.update_from_corpus(store, progress=progress) if index.exists() else None
 
 
-def _corpus_mtime(corpus_dir: Path) -> float | None:
-    times = [p.stat().st_mtime for p in (corpus_dir / "corpus.duckdb", corpus_dir / "corpus.duckdb.wal") if p.exists()]
-    return max(times) if times else None
+def _corpus_mtime(corpus_dir: Path | str) -> float | None:
+    """The newest modification time of the corpus database and its write-ahead log (asked on every search)."""
+    newest: float | None = None
+    for name in ("corpus.duckdb", "corpus.duckdb.wal"):
+        try:
+            mtime = os.stat(os.path.join(corpus_dir, name)).st_mtime
+        except OSError:
+            continue
+        newest = mtime if newest is None else max(newest, mtime)
+    return newest
