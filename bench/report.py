@@ -131,6 +131,8 @@ def corpus_for(n: int, args: argparse.Namespace) -> tuple[Path, dict[str, Any]]:
         info = json.loads(info_file.read_text())
         if all(info.get(k) == v for k, v in key.items()):
             info["reused"] = True
+            with Corpus(path) as corpus:  # a newer index layout rebuilds itself; an up-to-date one is untouched
+                TextIndex.for_corpus(corpus).update_from_corpus(corpus)
             return path, info
     src = ind.source_corpus(args.data, OUT / "indicators", args.source_corpus)
     same = ind.uspc_same_class_share(args.data) if (args.data / "uspto-grant-xml").exists() else None

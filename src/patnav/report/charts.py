@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import copy
 import functools
+import hashlib
+import json
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -52,12 +56,32 @@ def styled(spec: dict[str, Any], width: int | None = None) -> dict[str, Any]:
     return out
 
 
+#: PNGs already drawn in this process, by spec: the PDF and the DOCX of one run draw the same charts, and the
+#: landscape alone takes seconds at 10,000 points. Bounded by total size (oldest dropped first).
+_PNG_CACHE: OrderedDict[str, bytes] = OrderedDict()
+PNG_CACHE_BYTES = 64 << 20
+_PNG_LOCK = threading.Lock()
+
+
 def to_png(spec: dict[str, Any], scale: float = 2.0) -> bytes:
     """The chart as a PNG (for PDF and DOCX), fonts registered first so CJK text is drawn, not boxes."""
     import vl_convert as vlc
 
+    drawn = styled(spec, 640)
+    text = json.dumps(drawn, sort_keys=True, default=str)
+    key = f"{scale}:{hashlib.blake2b(text.encode(), digest_size=16).hexdigest()}"
+    with _PNG_LOCK:
+        png = _PNG_CACHE.get(key)
+        if png is not None:
+            _PNG_CACHE.move_to_end(key)
+            return png
     _fonts_registered()
-    return vlc.vegalite_to_png(styled(spec, 640), scale=scale)
+    png = vlc.vegalite_to_png(drawn, scale=scale)
+    with _PNG_LOCK:  # report jobs of the web platform render in threads
+        _PNG_CACHE[key] = png
+        while sum(len(v) for v in _PNG_CACHE.values()) > PNG_CACHE_BYTES and len(_PNG_CACHE) > 1:
+            _PNG_CACHE.popitem(last=False)
+    return png
 
 
 def to_svg(spec: dict[str, Any]) -> str:
