@@ -138,6 +138,11 @@ def test_family_grouping_hides_members(analyst: Any) -> None:
     assert len(families) == len(set(families))
     top = grouped["items"][0]
     assert top["family_hidden"] >= 5
+    # the facets count families beside a grouped list, documents beside a flat one
+    assert (grouped["facet_unit"], flat["facet_unit"]) == ("families", "documents")
+    by_doc = {f["value"]: f["count"] for f in flat["facets"]["country"]}
+    by_family = {f["value"]: f["count"] for f in grouped["facets"]["country"]}
+    assert sum(by_family.values()) < sum(by_doc.values())
     page = analyst.get("/search", params={"q": FAMILY_QUERY, "group": "family"})
     assert f"{top['family_hidden']} more in this family" in page.text
 

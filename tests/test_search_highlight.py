@@ -76,6 +76,17 @@ def test_a_term_found_only_in_the_applicant_still_counts_as_matched() -> None:
     assert marker.matched_terms(found, (None,)) == ["valve"]
 
 
-def test_wildcard_terms_are_not_marked() -> None:
-    marker = Marker([SimpleNamespace(text="valv*", kind="wildcard")])
-    assert marker.mark("a valve")[1] == 0 and marker.matched_terms(set(), ("valve",)) == []
+def test_wildcard_terms_mark_whole_words_their_pattern_matches() -> None:
+    marker = Marker([SimpleNamespace(text="valv*", kind="wildcard"), SimpleNamespace(text="pipe", kind="term")])
+    html, n, found = marker.mark("A Valve and two valves; no invalv word, a pipe")
+    assert "<mark>Valve</mark>" in html and "<mark>valves</mark>" in html and "<mark>pipe</mark>" in html
+    assert "invalv" in html and "<mark>invalv" not in html and n == 3
+    assert marker.matched_terms(found, ()) == ["valv*", "pipe"]
+    assert Marker([SimpleNamespace(text="te?t", kind="wildcard")]).mark("a test, a text, a tent")[1] == 3
+    assert Marker([SimpleNamespace(text="神经*", kind="wildcard")]).mark("基于神經網絡的方法")[1] == 1
+
+
+def test_a_wildcard_found_only_in_the_applicant_counts_as_matched() -> None:
+    marker = Marker([SimpleNamespace(text="siem*", kind="wildcard")])
+    _, n, found = marker.mark("A valve")
+    assert n == 0 and marker.matched_terms(found, ("Siemens AG",)) == ["siem*"]

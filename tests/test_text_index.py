@@ -353,3 +353,10 @@ def test_collapse_family(small: tuple[Corpus, TextIndex], tmp_path: Path) -> Non
     assert plain.total == 3
     assert len(collapsed.hits) == 2
     assert sum(h.family_hidden for h in collapsed.hits) == 1
+    # the facets beside a collapsed list count families, as the list does
+    by_country = index.search("神经网络", facets=["country"])
+    by_family = index.search("神经网络", collapse_family=True, facets=["country"])
+    cn = {f.value: f.count for f in by_country.facets["country"]}.get("CN")
+    cn_families = {f.value: f.count for f in by_family.facets["country"]}.get("CN")
+    assert by_family.facet_unit == "families" and by_country.facet_unit == "documents"
+    assert cn == 3 and cn_families == 2

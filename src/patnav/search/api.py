@@ -65,6 +65,7 @@ class SearchResults:
     notes: list[str] = field(default_factory=list)
     took_ms: float = 0.0
     embed_ms: float = 0.0
+    facet_unit: str = "documents"  # "families" when the search collapsed families
 
 
 class Searcher:
@@ -212,6 +213,7 @@ class Searcher:
             total=total,
             hits=hits,
             facets=lexical.facets if lexical is not None else {},
+            facet_unit=lexical.facet_unit if lexical is not None else "documents",
             notes=notes,
             took_ms=(time.perf_counter() - started) * 1000,
             embed_ms=embed_ms,

@@ -41,14 +41,37 @@ def _cjk_fold(text: str) -> str:
     return to_simplified(unicodedata.normalize("NFKC", text).lower())
 
 
+def _char_fold(text: str) -> str:
+    """``text`` folded (NFKC, lower case, Simplified) character by character, so positions stay those of the
+    text (a character NFKC would expand keeps its first)."""
+    folded = "".join(unicodedata.normalize("NFKC", c).lower()[:1] or c for c in text)
+    simple = to_simplified(folded)
+    return simple if len(simple) == len(text) else folded
+
+
+_WILD = "\x00wild:"  # marks, among the tokens found, the wildcard terms that matched
+
+
+def _wildcard_pattern(text: str) -> re.Pattern[str]:
+    """The folded words a wildcard term matches: ``*`` any run of word characters, ``?`` one; whole words
+    when the term is not CJK (CJK text has no spaces between words)."""
+    folded = _cjk_fold(text)
+    body = "".join("[^\\W_]*" if c == "*" else "[^\\W_]" if c == "?" else re.escape(c) for c in folded)
+    if has_cjk(folded):
+        return re.compile(body)
+    return re.compile(f"(?<![^\\W_]){body}(?![^\\W_])")
+
+
 class Marker:
     """What one query looks for, ready to mark any number of texts.
 
-    ``terms`` are :func:`patnav.search.query.terms_of` items (``.text`` and ``.kind``); wildcard terms are
-    not marked.
+    ``terms`` are :func:`patnav.search.query.terms_of` items (``.text`` and ``.kind``). A wildcard term
+    (``valv*``, ``神经*``) marks the words its pattern matches in the folded text, whole words for Latin script.
     """
 
     def __init__(self, terms: Sequence[Any]) -> None:
+        self._order = [t.text for t in terms]
+        self._wild = {t.text: _wildcard_pattern(t.text) for t in terms if t.kind == "wildcard"}
         self._terms = [t.text for t in terms if t.kind != "wildcard"]
         self._term_tokens = {text: frozenset(query_tokens(text)) for text in self._terms}
         self._cjk = {text: _cjk_fold(text) for text in self._terms if has_cjk(text)}
@@ -77,8 +100,20 @@ class Marker:
                     at = low.find(prefix, end)
             if len(self._prefixes) > 1:  # a word can start like two stems ("relational": "r", "relat")
                 spans = list(dict.fromkeys(spans))
+            if self._wild:
+                self._wild_spans(low, spans, found)
             return spans, found
-        return self._slow_spans(text, found), found
+        spans = self._slow_spans(text, found)
+        if self._wild:
+            self._wild_spans(_char_fold(text), spans, found)
+        return spans, found
+
+    def _wild_spans(self, hay: str, spans: list[tuple[int, int]], found: set[str]) -> None:
+        for text, pattern in self._wild.items():
+            for m in pattern.finditer(hay):
+                if m.end() > m.start():
+                    spans.append(m.span())
+                    found.add(_WILD + text)
 
     def _slow_spans(self, text: str, found: set[str]) -> list[tuple[int, int]]:
         spans: list[tuple[int, int]] = []
@@ -92,9 +127,7 @@ class Marker:
                 spans.append(m.span())
                 found.add(first)
         if self._cjk_terms:
-            folded = "".join(unicodedata.normalize("NFKC", c).lower()[:1] or c for c in text)
-            simple = to_simplified(folded)
-            hay = simple if len(simple) == len(text) else folded
+            hay = _char_fold(text)
             for term in self._cjk_terms:
                 start = hay.find(term)
                 if start >= 0 and term:
@@ -148,13 +181,17 @@ class Marker:
         term also when it occurs in the folded text.
         """
         extra = " ".join(t for t in texts if t)
-        if extra and not all(self._matches(t, found) for t in self._terms):
+        if extra and not all(self._matches(t, found) for t in self._order):
             found = found | (set(tokens(extra)) & self.wanted)
             if any(t in self._cjk for t in self._terms):
                 folded = _cjk_fold(extra)
                 found |= {c for c in self._cjk.values() if c in folded}
-        return [t for t in self._terms if self._matches(t, found)]
+            if self._wild:
+                self._wild_spans(_char_fold(extra), [], found)
+        return [t for t in self._order if self._matches(t, found)]
 
     def _matches(self, term: str, found: set[str]) -> bool:
+        if term in self._wild:
+            return _WILD + term in found
         toks = self._term_tokens[term]
         return bool(toks and toks <= found) or (term in self._cjk and self._cjk[term] in found)

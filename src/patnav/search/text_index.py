@@ -177,6 +177,7 @@ class TextResults:
     stale: bool | None  # True: the corpus changed since the index was updated; None: not known
     took_ms: float = 0.0
     families: int | None = None  # distinct families among the matches (approximate), with collapse_family
+    facet_unit: str = "documents"  # what the facet counts count: "families" with collapse_family
 
 
 # ------------------------------------------------------------------------------------------------- schema
@@ -863,6 +864,9 @@ class TextIndex:
     ) -> TextResults:
         """Run a query: ranked hits (with snippets), total matches and facet counts over all matches.
 
+        With ``collapse_family`` the hits are one per family and the facets count families, like the list they
+        sit beside (tantivy's cardinality estimate, as for the family total).
+
         Raises :class:`IndexMissingError` when there is no index, :class:`QuerySyntaxError` for bad text.
         Facets: ``applicant`` (harmonised), ``ipc`` (subclass), ``year`` (publication year), ``country``.
         """
@@ -933,13 +937,22 @@ class TextIndex:
             if name not in FACETS:
                 raise ValueError(f"unknown facet {name!r} (facets: {', '.join(FACETS)})")
             aggs[name] = {"terms": {"field": FACETS[name], "size": facet_size}}
+            if collapse_family:  # families per value, as the collapsed list counts them, largest first
+                aggs[name]["terms"]["order"] = {"families": "desc"}
+                aggs[name]["aggs"] = {"families": {"cardinality": {"field": "family_key"}}}
         if collapse_family:
             aggs["_families"] = {"cardinality": {"field": "family_key"}}
         if aggs and total:
             result = searcher.aggregate(compiled, aggs)
             for name in facets:
                 buckets = result.get(name, {}).get("buckets", [])
-                facet_counts[name] = [FacetCount(_facet_value(b["key"]), int(b["doc_count"])) for b in buckets]
+                facet_counts[name] = [
+                    FacetCount(
+                        _facet_value(b["key"]),
+                        round(float(b["families"]["value"])) if collapse_family else int(b["doc_count"]),
+                    )
+                    for b in buckets
+                ]
             if collapse_family:
                 families = round(float(result.get("_families", {}).get("value", 0)))
         else:
@@ -952,6 +965,7 @@ class TextIndex:
             stale=self.is_stale(),
             took_ms=(time.perf_counter() - started) * 1000,
             families=families,
+            facet_unit="families" if collapse_family else "documents",
         )
 
 

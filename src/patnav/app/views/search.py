@@ -302,6 +302,7 @@ def run_search(
             for h in hits
         ],
         "facets": facets,
+        "facet_unit": res.facet_unit,
         "notes": notes,
     }
 
