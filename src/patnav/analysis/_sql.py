@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from patnav.engine.stats import owner_rows
+
 #: the relation that stands for "the whole corpus" (it has a ``publication_number`` column like a set table)
 CORPUS_TABLE = "publications"
 
@@ -52,20 +54,10 @@ def pubs_cte(set_table: str) -> str:
 #: publication naming no applicant counts its assignees instead (the same rule as ``corpus_stats(by="applicant")``).
 #: ``kind`` is the kind of party (``unknown`` when not given); ``country`` is upper case, null when not given.
 #: A publication may yield the same name twice (two spellings harmonised together): count with ``DISTINCT``.
-APPLICANTS_CTE = """
-        SELECT n.publication_number, n.name, n.kind, n.country
-        FROM (SELECT publication_number, role,
-                     coalesce(nullif(trim(name_harmonized), ''), nullif(trim(name), '')) AS name,
-                     coalesce(nullif(trim(kind), ''), 'unknown') AS kind,
-                     upper(nullif(trim(country), '')) AS country
-              FROM parties
-              WHERE role IN ('applicant', 'assignee')
-                AND publication_number IN (SELECT publication_number FROM pubs)) n
-        LEFT JOIN (SELECT DISTINCT publication_number FROM parties
-                   WHERE role = 'applicant'
-                     AND coalesce(nullif(trim(name_harmonized), ''), nullif(trim(name), '')) IS NOT NULL) a
-          ON a.publication_number = n.publication_number
-        WHERE n.name IS NOT NULL AND (n.role = 'applicant' OR a.publication_number IS NULL)"""
+APPLICANTS_CTE = owner_rows(
+    extra=("coalesce(nullif(trim(kind), ''), 'unknown') AS kind", "upper(nullif(trim(country), '')) AS country"),
+    within="SELECT publication_number FROM pubs",
+)
 
 
 def with_set(set_table: str, *ctes: tuple[str, str]) -> str:

@@ -7,6 +7,7 @@ bit-identical results and can be compared with ``==``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
@@ -14,6 +15,31 @@ from patnav.engine.base import Engine
 
 By = Literal["country", "year", "kind", "doc_type", "applicant", "ipc", "ipc_subclass", "source"]
 BY_VALUES: tuple[str, ...] = get_args(By)
+
+_NAME = "coalesce(nullif(trim(name_harmonized), ''), nullif(trim(name), ''))"
+
+
+def owner_rows(*, extra: Sequence[str] = (), within: str | None = None) -> str:
+    """SQL giving ``(publication_number, name, *extra)``: who owns each publication, by one rule everywhere.
+
+    The owners are the parties of role ``applicant``; a publication naming no applicant counts its assignees
+    instead. ``name`` is the harmonised name, else the name as written; unnamed parties are left out. A
+    publication may yield one name twice (two spellings harmonised together): count with ``DISTINCT``.
+    ``extra``: further columns as expressions over ``parties`` with their alias (e.g. ``upper(country) AS
+    country``); ``within``: a subquery of publication numbers the rows are restricted to.
+    """
+    columns = "".join(f", {e}" for e in extra)
+    aliases = "".join(f", n.{e.rsplit(' AS ', 1)[-1].strip()}" for e in extra)
+    restrict = f" AND publication_number IN ({within})" if within else ""
+    return f"""
+        SELECT n.publication_number, n.name{aliases}
+        FROM (SELECT publication_number, role, {_NAME} AS name{columns}
+              FROM parties WHERE role IN ('applicant', 'assignee'){restrict}) n
+        LEFT JOIN (SELECT DISTINCT publication_number FROM parties
+                   WHERE role = 'applicant' AND {_NAME} IS NOT NULL) a
+          ON a.publication_number = n.publication_number
+        WHERE n.name IS NOT NULL AND (n.role = 'applicant' OR a.publication_number IS NULL)"""
+
 
 #: per dimension: a query giving ``(publication_number, key)`` rows; a publication may have several keys
 #: (IPC) or none (then it is counted in ``StatsResult.missing``).
@@ -24,16 +50,7 @@ _KEYED: dict[str, str] = {
     "doc_type": "SELECT publication_number, doc_type AS key FROM publications",
     "source": "SELECT publication_number, reader AS key FROM publications",
     # the harmonised applicant name; a publication naming no applicant counts its assignees instead
-    "applicant": """
-        SELECT n.publication_number, n.name AS key
-        FROM (SELECT publication_number, role,
-                     coalesce(nullif(trim(name_harmonized), ''), nullif(trim(name), '')) AS name
-              FROM parties WHERE role IN ('applicant', 'assignee')) n
-        LEFT JOIN (SELECT DISTINCT publication_number FROM parties
-                   WHERE role = 'applicant' AND coalesce(nullif(trim(name_harmonized), ''), nullif(trim(name), ''))
-                         IS NOT NULL) a
-          ON a.publication_number = n.publication_number
-        WHERE n.role = 'applicant' OR a.publication_number IS NULL""",
+    "applicant": f"SELECT publication_number, name AS key FROM ({owner_rows()}) o",
     # the main IPC symbol: the one flagged main, else the first listed
     "ipc": """
         SELECT publication_number, symbol AS key FROM (

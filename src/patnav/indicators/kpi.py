@@ -36,6 +36,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from patnav.engine.base import Engine
+from patnav.engine.stats import owner_rows
 from patnav.indicators.financials import Enterprise
 from patnav.indicators.rules import Rule, load_rule
 from patnav.ingest.names import NameHarmonizer, harmonize_name
@@ -65,16 +66,7 @@ _LABELS = {"operating_revenue": "operating revenue", "operating_profit": "operat
 
 #: the owner of each publication: the harmonised applicant, else (no applicant at all) the assignees, as in
 #: ``patnav.engine.stats`` (``by="applicant"``)
-_OWNERS = """
-SELECT n.publication_number, n.name AS owner_key
-FROM (SELECT publication_number, role,
-             coalesce(nullif(trim(name_harmonized), ''), nullif(trim(name), '')) AS name
-      FROM parties WHERE role IN ('applicant', 'assignee')) n
-LEFT JOIN (SELECT DISTINCT publication_number FROM parties
-           WHERE role = 'applicant' AND coalesce(nullif(trim(name_harmonized), ''), nullif(trim(name), ''))
-                 IS NOT NULL) a
-  ON a.publication_number = n.publication_number
-WHERE (n.role = 'applicant' OR a.publication_number IS NULL) AND n.name IS NOT NULL"""
+_OWNERS = f"SELECT publication_number, name AS owner_key FROM ({owner_rows()}) o"
 
 #: per enterprise: matched patents (publications of one application merged), in-force inventions, high-value
 #: in-force inventions, those shared with another listed enterprise, and publications with no indicator row
