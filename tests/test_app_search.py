@@ -311,3 +311,21 @@ def test_org_scope_searches_only_the_organisations_own_corpus(platform: Platform
     assert beta.get("/api/v1/search", params={"q": FAMILY_QUERY, "scope": "org"}).json()["error"]["code"] == "no_corpus"
     assert beta.get(f"/api/v1/patents/{CITED}", params={"scope": "org"}).status_code == 404
     searchers.close_all()  # release the copy before the test folder is removed
+
+
+def test_grouped_hybrid_results_show_each_family_once_across_pages(analyst: Any) -> None:
+    params = {
+        "q": FAMILY_QUERY,
+        "semantic": "a tieback connector for a subsea riser",
+        "group": "family",
+        "per_page": 10,
+    }
+    first = analyst.get("/api/v1/search", params=params).json()
+    second = analyst.get("/api/v1/search", params={**params, "page": 2}).json()
+    flat = analyst.get("/api/v1/search", params={k: v for k, v in params.items() if k != "group"}).json()
+    assert first["mode"] == "hybrid" and len(first["items"]) == 10
+    families = [h["family_id"] for h in first["items"] + second["items"] if h["family_id"]]
+    assert families and len(families) == len(set(families))  # folded over the fused list, not page by page
+    flat_families = [h["family_id"] for h in flat["items"] if h["family_id"]]
+    assert len(flat_families) > len(set(flat_families))  # the flat list does repeat families
+    assert any(h["family_hidden"] for h in first["items"])

@@ -21,7 +21,7 @@ from patnav.corpus.store import Corpus, CorpusNotFoundError
 from patnav.search.analysis import tokens
 from patnav.search.keys import number_key
 from patnav.search.query import Query, QuerySyntaxError, parse_query, split_query, terms_of, to_text
-from patnav.search.text_index import FacetCount, IndexMissingError, TextHit, TextIndex
+from patnav.search.text_index import FacetCount, IndexMissingError, TextHit, TextIndex, TextResults
 
 Mode = Literal["auto", "lexical", "semantic", "hybrid"]
 
@@ -29,6 +29,9 @@ Mode = Literal["auto", "lexical", "semantic", "hybrid"]
 RRF_K = 60
 #: How deep each list goes before fusion.
 FUSION_DEPTH = 100
+#: with families collapsed, the vector list is fetched this many times deeper than the page needs, so folding
+#: family members away still leaves a full page
+FAMILY_WINDOW = 4
 DEFAULT_MODEL = "e5"
 
 
@@ -199,9 +202,10 @@ class Searcher:
                 qv = self.embedder().embed([semantic], kind="query")[0]
                 embed_ms = (time.perf_counter() - t0) * 1000
                 allowed = self._allowed(ast)
-                depth = max(FUSION_DEPTH, offset + limit) if mode == "hybrid" else offset + limit
+                want = (offset + limit) * (FAMILY_WINDOW if collapse_family else 1)
+                depth = max(FUSION_DEPTH, want) if mode == "hybrid" else want
                 vec_hits = store.search(qv, depth, allowed_keys=allowed)
-        hits = self._combine(mode, lexical, vec_hits, ast, offset, limit)
+        hits = self._combine(mode, lexical, vec_hits, ast, offset, limit, collapse_family=collapse_family)
         if ast is not None:
             _, filters = split_query(ast)
             if filters:
@@ -220,8 +224,16 @@ class Searcher:
         )
 
     def _combine(
-        self, mode: str, lexical, vec_hits: list[tuple[str, float]], ast: Query | None, offset: int, limit: int
-    ) -> list[SearchHit]:  # type: ignore[no-untyped-def]
+        self,
+        mode: str,
+        lexical: TextResults | None,
+        vec_hits: list[tuple[str, float]],
+        ast: Query | None,
+        offset: int,
+        limit: int,
+        *,
+        collapse_family: bool = False,
+    ) -> list[SearchHit]:
         filters_note: list[str] = []
         lex_hits: list[TextHit] = list(lexical.hits) if lexical is not None else []
         if mode == "lexical":
@@ -240,6 +252,9 @@ class Searcher:
             for n in set(lex_rank) | set(sem_rank):
                 scores[n] = sum(1.0 / (RRF_K + r[n]) for r in (lex_rank, sem_rank) if n in r)
             order = sorted(scores, key=lambda n: (-scores[n], n))
+        hidden: dict[str, int] = {}
+        if collapse_family:
+            order, hidden = self._fold_families(order, lex_by)
         page = order[offset : offset + limit]
         info = self._bibliographic(page)
         out: list[SearchHit] = []
@@ -263,8 +278,37 @@ class Searcher:
                     similarity=sim.get(n),
                     why=why,
                 )
+            if collapse_family:  # a lexical hit already counts the members its own list folded
+                hit.family_hidden = max(hit.family_hidden, hidden.get(n, 0))
             out.append(hit)
         return out
+
+    def _fold_families(self, order: list[str], lex_by: dict[str, TextHit]) -> tuple[list[str], dict[str, int]]:
+        """``order`` with each family's best-ranked member only, and how many members each kept one stands for.
+
+        Folded over the whole fused or vector list (not page by page), so a family appears on one page only
+        and the pages do not change as one goes through them.
+        """
+        unknown = [n for n in order if n not in lex_by]
+        families = {n: h.family_id for n, h in lex_by.items()}
+        if unknown:
+            rows = self.corpus.con.execute(
+                "SELECT publication_number, family_id FROM publications WHERE publication_number IN (SELECT unnest(?))",
+                [unknown],
+            ).fetchall()
+            families.update(dict(rows))
+        kept: list[str] = []
+        first: dict[str, str] = {}
+        hidden: dict[str, int] = {}
+        for n in order:
+            fam = families.get(n)
+            if fam and fam in first:
+                hidden[first[fam]] = hidden.get(first[fam], 0) + 1
+                continue
+            if fam:
+                first[fam] = n
+            kept.append(n)
+        return kept, hidden
 
     @staticmethod
     def _from_text(

@@ -225,18 +225,6 @@ def run_search(
             facets=FACETS if q else (),
         )
     hits = list(res.hits)
-    if grouped and res.mode != "lexical":  # the vector list is not collapsed by the search layer: fold this page
-        kept: dict[str, Any] = {}
-        folded = []
-        for h in hits:
-            if h.family_id and h.family_id in kept:
-                kept[h.family_id].family_hidden += 1
-                continue
-            if h.family_id:
-                kept[h.family_id] = h
-            folded.append(h)
-        hits = folded
-        notes.append(me.t("Family members are folded within each page of semantic and hybrid results."))
     notes += [note(n, me) for n in res.notes]
     facets: dict[str, list[dict[str, Any]]] = {}
     raw = {name: [(c.value, c.count) for c in res.facets.get(name, [])] for name in FACETS}
