@@ -126,3 +126,24 @@ def test_hybrid_without_vectors_falls_back_to_one_lexical_page(tmp_path: Path, s
         page = s.search("tac:(method OR system)", semantic="a method", mode="hybrid", limit=5, offset=5)
     assert page.mode == "lexical" and any("no vectors" in n for n in page.notes)
     assert [h.publication_number for h in page.hits] == [h.publication_number for h in whole.hits[5:10]]
+
+
+@pytest.mark.parametrize(
+    ("filters", "after"), [("pd:[1970 TO 2030]", True), ("cc:US AND pd:[2012 TO 2013]", True), ("ipc:H01L", False)]
+)
+def test_filtered_search_by_meaning_keeps_exactly_what_passes_the_filters(
+    corpus_dir: Path, filters: str, after: bool
+) -> None:
+    """A filter most documents pass is applied after the vector search, a narrow one before: same answer."""
+    from patnav.search.api import POST_FILTER_SHARE
+    from patnav.search.query import parse_query
+
+    with Searcher(corpus_dir, model="minilm") as s:
+        store = s.vectors()
+        qv = s.embedder().embed(["a semiconductor device with a gate electrode"], kind="query")[0]
+        got = s._vector_hits(store, qv, 15, parse_query(f"semiconductor {filters}"))
+        keys = s.text.matching_keys(filters)
+        expected = store.search(qv, 15, allowed_keys=keys, exact=True)
+        share = s.text.count(filters) / len(store.numbers)
+    assert (share >= POST_FILTER_SHARE) is after  # both ways are exercised
+    assert got and [n for n, _ in got] == [n for n, _ in expected]

@@ -13,7 +13,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -32,6 +32,10 @@ FUSION_DEPTH = 100
 #: with families collapsed, the vector list is fetched this many times deeper than the page needs, so folding
 #: family members away still leaves a full page
 FAMILY_WINDOW = 4
+#: a filter that at least this share of the vectors pass is applied after the vector search, on candidates
+POST_FILTER_SHARE = 0.05
+#: times the candidate list is widened (x4 each) before the filter is applied first instead
+POST_FILTER_ROUNDS = 3
 DEFAULT_MODEL = "e5"
 
 
@@ -140,6 +144,31 @@ class Searcher:
         except IndexMissingError as exc:
             raise SearchError(str(exc)) from None
 
+    def _vector_hits(self, store: Any, qv: np.ndarray, depth: int, ast: Query | None) -> list[tuple[str, float]]:
+        """The ``depth`` nearest vectors that pass the query's filters.
+
+        A filter most publications pass is checked afterwards on the nearest candidates (over-fetched by the
+        share that passes, widened until enough survive): collecting the keys of half a million matches
+        costs far more than the search. A narrower filter selects its matches first and searches among them.
+        """
+        filters = split_query(ast)[1] if ast is not None else None
+        if not filters:
+            return store.search(qv, depth)  # type: ignore[no-any-return]
+        try:
+            share = self.text.count(filters.query) / max(1, len(store.numbers))  # type: ignore[arg-type]
+            if share >= POST_FILTER_SHARE:
+                fetch = min(len(store.numbers), int(depth / share * 1.5) + 10)
+                for _ in range(POST_FILTER_ROUNDS):
+                    candidates = store.search(qv, fetch)
+                    passing = self.text.passing(filters.query, [n for n, _ in candidates])  # type: ignore[arg-type]
+                    kept = [(n, sim) for n, sim in candidates if n in passing]
+                    if len(kept) >= depth or fetch >= len(store.numbers):
+                        return kept[:depth]
+                    fetch = min(len(store.numbers), fetch * 4)
+            return store.search(qv, depth, allowed_keys=self.text.matching_keys(filters.query))  # type: ignore[no-any-return,arg-type]
+        except IndexMissingError as exc:
+            raise SearchError(str(exc)) from None
+
     # -- search ----------------------------------------------------------------------------------------------
 
     def search(
@@ -201,10 +230,9 @@ class Searcher:
                 t0 = time.perf_counter()
                 qv = self.embedder().embed([semantic], kind="query")[0]
                 embed_ms = (time.perf_counter() - t0) * 1000
-                allowed = self._allowed(ast)
                 want = (offset + limit) * (FAMILY_WINDOW if collapse_family else 1)
                 depth = max(FUSION_DEPTH, want) if mode == "hybrid" else want
-                vec_hits = store.search(qv, depth, allowed_keys=allowed)
+                vec_hits = self._vector_hits(store, qv, depth, ast)
         hits = self._combine(mode, lexical, vec_hits, ast, offset, limit, collapse_family=collapse_family)
         if ast is not None:
             _, filters = split_query(ast)

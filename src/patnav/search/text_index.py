@@ -844,6 +844,28 @@ class TextIndex:
             return np.empty(0, np.uint64)
         return np.asarray(searcher.fast_field_values("pn_key", addrs), dtype=np.uint64)
 
+    def count(self, query: Query | str) -> int:
+        """How many documents match ``query``."""
+        ast = parse_query(query) if isinstance(query, str) else query
+        return int(self._searcher().search(compile_query(ast, self._schema), limit=1, count=True).count)
+
+    def passing(self, query: Query | str, numbers: Sequence[str]) -> set[str]:
+        """Those of ``numbers`` that match ``query``: a filter checked on a few candidates (the nearest
+        vectors), at a cost that grows with the candidates rather than with the matches."""
+        if not numbers:
+            return set()
+        ast = parse_query(query) if isinstance(query, str) else query
+        searcher = self._searcher()
+        only = tantivy.Query.term_set_query(self._schema, "publication_number", list(numbers))
+        both = tantivy.Query.boolean_query(
+            [(tantivy.Occur.Must, compile_query(ast, self._schema)), (tantivy.Occur.Must, only)]
+        )
+        addrs = [a for _, a in searcher.search(both, limit=len(numbers)).hits]
+        if not addrs:
+            return set()
+        by_key = {number_key(n): n for n in numbers}
+        return {by_key[k] for k in searcher.fast_field_values("pn_key", addrs) if k in by_key}
+
     def matching_numbers(self, query: Query | str, *, limit: int | None = None) -> list[str]:
         """Publication numbers of every match (up to ``limit``), in score order (what an export selects).
 
