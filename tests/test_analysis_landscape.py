@@ -9,6 +9,7 @@ characters). The real-data test maps samples of the PatentsView "neural network"
 from __future__ import annotations
 
 import datetime as dt
+import math
 import zlib
 from collections import Counter
 from collections.abc import Iterator
@@ -23,6 +24,7 @@ from hypothesis import strategies as st
 from patnav.analysis.landscape import (
     Landscape,
     cluster_peaks,
+    crowding,
     density_grid,
     growth_ratio,
     landscape,
@@ -591,6 +593,7 @@ def test_chart_is_valid_vega_lite(hand_map: Landscape) -> None:
         "thinned": False,
         "clusters": 5,
         "vectors": "tfidf",
+        "proposal": False,
     }
     params = {p["name"]: p for p in spec["params"]}
     assert params["pick_applicant"]["bind"]["options"][0] == "*"
@@ -604,6 +607,25 @@ def test_chart_is_valid_vega_lite(hand_map: Landscape) -> None:
     thin = landscape_chart(hand_map, max_points=20)
     assert len(thin["datasets"]["points"]) == 20
     assert thin["usermeta"]["patnav"]["thinned"] and thin["usermeta"]["patnav"]["points"] == 80
+
+
+def test_a_proposal_is_marked_on_the_map_with_how_crowded_it_is(hand_map: Landscape) -> None:
+    """The R&D report's view: the proposal drawn as a labelled point where it lands, and the count of patents
+    around it against the count around the map's own patents."""
+    import vl_convert as vlc
+
+    start = starting_point(hand_map, "A lithium battery cell with a silicon anode and a solid electrolyte", k=5)
+    spec = landscape_chart(hand_map, proposal=start, labels={"proposal": "研发提案"})
+    (marked,) = spec["datasets"]["proposal"]
+    assert (marked["x"], marked["y"], marked["label"]) == (start.x, start.y, "研发提案")
+    assert marked["cluster"] == hand_map.cluster(start.cluster).label and spec["usermeta"]["patnav"]["proposal"]
+    svg = vlc.vegalite_to_svg(spec, vl_version="5.21")
+    assert "研发提案" in svg  # the label is drawn
+    crowd = crowding(hand_map, start)
+    around = [p for p in hand_map.points if math.dist((p.x, p.y), (start.x, start.y)) <= crowd.radius]
+    assert crowd.k == 5 and crowd.within == len(around) >= 5  # its 5 nearest lie inside the circle, by definition
+    assert crowd.sampled == 80 and crowd.typical > 0 and crowd.ratio == crowd.within / crowd.typical
+    assert crowd.height == start.height
 
 
 # -- vectors: stored, missing, embedded ---------------------------------------------------------------------------

@@ -230,6 +230,8 @@ def test_the_project_file_is_edited_in_the_browser_and_checked(platform: Any) ->
     assert renamed.status_code == 422 and renamed.json()["error"]["code"] == "rename"
     sneaky = alpha.put(f"/api/v1/projects/{pid}", json={"yaml": edited + "sample_file: /etc/passwd\n"})
     assert sneaky.status_code == 422 and sneaky.json()["error"]["code"] == "sample_file"
+    sneaky = alpha.put(f"/api/v1/projects/{pid}", json={"yaml": edited + "industry_file: /etc/passwd\n"})
+    assert sneaky.status_code == 422 and sneaky.json()["error"]["code"] == "industry_file"
     broken = alpha.put(f"/api/v1/projects/{pid}", json={"yaml": "name: editable\ntype: [unclosed"})
     assert broken.status_code == 422 and broken.json()["error"]["code"] == "bad_project"
     query = alpha.put(f"/api/v1/projects/{pid}", json={"yaml": edited.replace(QUERY, "ti:(neural")})

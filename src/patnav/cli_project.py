@@ -55,6 +55,16 @@ def new_cmd(
     proposal_file: Annotated[
         Path | None, typer.Option("--proposal-file", help=_("The idea text an R&D project starts from."))
     ] = None,
+    client: Annotated[
+        str, typer.Option("--client", help=_("The client; for an enterprise project, its applicant name."))
+    ] = "",
+    industry_file: Annotated[
+        str | None,
+        typer.Option(
+            "--industry-file",
+            help=_("Regional projects: CSV of the region's industry structure (columns nace2,value[,label])."),
+        ),
+    ] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help=_("Data cut-off date (YYYY-MM-DD)."))] = None,
     denoise: Annotated[
         float | None,
@@ -74,6 +84,8 @@ def new_cmd(
         if not seed_file.is_file():
             raise _fail(_("no seed file {path}").format(path=seed_file))
         seeds = [ln.strip() for ln in seed_file.read_text(encoding="utf-8-sig").splitlines() if ln.strip()]
+    if industry_file is not None and not Path(industry_file).is_file():
+        raise _fail(_("no industry file {path}").format(path=industry_file))
     day = None
     if as_of:
         try:
@@ -93,6 +105,8 @@ def new_cmd(
         competitors=list(competitor or []),
         proposal=proposal_file.read_text(encoding="utf-8") if proposal_file else None,
         denoise=denoise,
+        client=client,
+        industry_file=str(Path(industry_file).resolve()) if industry_file else None,  # the project file lives elsewhere
     )
     path = project_path(name, _folder(folder))
     if path.exists() and not force:

@@ -1194,6 +1194,46 @@ def starting_point(result: Landscape, text: str, *, k: int = 10, embedder: Embed
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Crowding:
+    """How crowded the map is where a proposal lands: the ``radius`` (map units) of the circle around it that
+    holds its ``k`` nearest patents (nearest by meaning, placed on the map), the patents of the map ``within``
+    that circle, and ``typical``: the median count within a circle of the same radius around the map's own
+    patents (``sampled`` of them), so ``ratio`` = ``within`` / ``typical`` above 1 means a denser area than
+    usual and below 1 a thinner one. ``height`` is the terrain there, 0–1 of the highest cell."""
+
+    k: int
+    radius: float
+    within: int
+    typical: float
+    sampled: int
+    height: float
+
+    @property
+    def ratio(self) -> float | None:
+        """``within`` over ``typical`` (``None`` when the typical count is 0)."""
+        return self.within / self.typical if self.typical else None
+
+
+def crowding(result: Landscape, start: StartingPoint, *, sample: int = 2000, random_state: int = 0) -> Crowding:
+    """How many patents of the map lie around a proposal placed by :func:`starting_point`, against the same
+    count around the map's own patents: an R&D team reads "crowded" or "open" from it, not from a bare number
+    whose scale depends on the map. At most ``sample`` patents (seeded) give the typical count."""
+    xy = np.asarray([(p.x, p.y) for p in result.points], dtype=np.float64).reshape(-1, 2)
+    if not start.neighbours or not len(xy):
+        return Crowding(0, 0.0, 0, 0.0, 0, start.height)
+    here = np.asarray([start.x, start.y])
+    far = np.asarray([(n.x, n.y) for n in start.neighbours], dtype=np.float64)
+    radius = float(np.sqrt(((far - here) ** 2).sum(axis=1)).max())
+    within = int((np.sqrt(((xy - here) ** 2).sum(axis=1)) <= radius).sum())
+    from scipy.spatial import cKDTree
+
+    rng = np.random.default_rng(random_state)
+    picked = xy if len(xy) <= sample else xy[np.sort(rng.choice(len(xy), size=sample, replace=False))]
+    counts = cKDTree(xy).query_ball_point(picked, r=radius, return_length=True)
+    return Crowding(len(start.neighbours), radius, within, float(np.median(counts)), len(picked), float(start.height))
+
+
 # -- white space ------------------------------------------------------------------------------------------------
 
 
@@ -1446,6 +1486,7 @@ def landscape_chart(
     labels: Mapping[str, str] | None = None,
     width: int = 720,
     height: int = 560,
+    proposal: StartingPoint | None = None,
 ) -> dict[str, Any]:
     """A Vega-Lite v5 spec (a JSON-able dict) of the map: terrain, points, peak labels, filters.
 
@@ -1459,10 +1500,13 @@ def landscape_chart(
     ``publication_number``); by default they are these codes. Above ``max_points`` points the drawn layer is a
     random sample of that size (seed 0); ``usermeta.patnav`` then says ``thinned: true`` with both counts (the
     full points stay in :attr:`Landscape.points`).
+    With ``proposal`` (a :func:`starting_point`), the proposal is drawn on top as a marked point (a red
+    diamond, labelled ``labels["proposal"]``, dataset ``proposal``), so a reader sees where an idea lands.
     """
     import altair as alt
 
-    words = {k: k for k in ("applicant", "year", "cluster", "title", "publication_number")} | {"all": "*"}
+    words = {k: k for k in ("applicant", "year", "cluster", "title", "publication_number", "proposal")}
+    words["all"] = "*"
     words.update(labels or {})
     grid = result.grid
     heights = grid.array()
@@ -1570,8 +1614,25 @@ def landscape_chart(
         .mark_point(shape="triangle-up", filled=True, size=60, color="#202020")
         .encode(x=alt.X("x:Q", scale=x_scale, axis=None), y=alt.Y("y:Q", scale=y_scale, axis=None))
     )
+    layers = [terrain, dots, marks, halo, text]
+    if proposal is not None:
+        where = {"x": alt.X("x:Q", scale=x_scale, axis=None), "y": alt.Y("y:Q", scale=y_scale, axis=None)}
+        layers += [
+            alt.Chart(alt.NamedData(name="proposal"))
+            .mark_point(shape="diamond", filled=True, size=260, color="#d62728", stroke="white", strokeWidth=1.5,
+                        opacity=1)
+            .encode(**where, tooltip=[alt.Tooltip("label:N", title=""),
+                                      alt.Tooltip("cluster:N", title=words["cluster"])]),
+            alt.Chart(alt.NamedData(name="proposal"))
+            .mark_text(fontSize=13, fontWeight="bold", color="#d62728", stroke="white", strokeWidth=3,
+                       strokeOpacity=0.9, dy=16)
+            .encode(**where, text="label:N"),
+            alt.Chart(alt.NamedData(name="proposal"))
+            .mark_text(fontSize=13, fontWeight="bold", color="#d62728", dy=16)
+            .encode(**where, text="label:N"),
+        ]  # fmt: skip
     chart = (
-        alt.layer(terrain, dots, marks, halo, text)
+        alt.layer(*layers)
         .add_params(applicant, year)
         .properties(width=width, height=height)
         .configure_view(stroke=None)
@@ -1579,6 +1640,10 @@ def landscape_chart(
     spec = chart.to_dict()  # validated against the Vega-Lite schema here, before the (large) data goes in
     spec["$schema"] = VEGA_LITE_SCHEMA  # nothing here needs Vega-Lite 6: the spec renders with 5.x (tested)
     spec["datasets"] = {"terrain": cells, "points": point_rows, "peaks": peak_rows}
+    if proposal is not None:
+        spec["datasets"]["proposal"] = [
+            {"x": proposal.x, "y": proposal.y, "label": words["proposal"], "cluster": names.get(proposal.cluster, "")}
+        ]
     spec["usermeta"] = {
         "patnav": {
             "points": len(result.points),
@@ -1586,6 +1651,7 @@ def landscape_chart(
             "thinned": thinned,
             "clusters": len(result.clusters),
             "vectors": result.vectors.source,
+            "proposal": proposal is not None,
         }
     }
     return spec

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -92,6 +93,15 @@ class CoApplicantEdge:
 
 
 @dataclass(frozen=True, slots=True)
+class NamedApplicant:
+    """An applicant asked for by name (a client and its competitors, for benchmarking), whatever its rank:
+    its :class:`Applicant` figures and ``years``, its families per first year (ascending; undated left out)."""
+
+    applicant: Applicant
+    years: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Players:
     """The players of a set.
 
@@ -103,6 +113,7 @@ class Players:
     all families, ``by_period`` over calendar periods (e.g. 2010–2014), ascending. ``co_applicants`` is ordered
     by documents (desc), then families (desc), then names; ``co_applicant_nodes`` are the applicants named in
     ``co_applicants`` (the nodes of the co-applicant network, with their families and kind), ordered as ``top``.
+    ``named``: the applicants asked for by name that hold a family of the set, in the order asked.
     """
 
     basis: Basis
@@ -120,6 +131,7 @@ class Players:
     by_period: tuple[PeriodConcentration, ...]
     co_applicants: tuple[CoApplicantEdge, ...]
     co_applicant_nodes: tuple[Applicant, ...] = ()
+    named: tuple[NamedApplicant, ...] = ()
 
 
 # -- queries --------------------------------------------------------------------------------------------------
@@ -223,13 +235,15 @@ def players(
     rise: float = 0.10,
     fall: float = 0.10,
     min_co_documents: int = 1,
+    named: Sequence[str] = (),
 ) -> Players:
     """The applicants of ``patent_set`` (default: the whole corpus); see the module docstring for the rules.
 
     ``as_of`` is the data's cut-off date (default: the latest publication date in the set); ``window`` the
     length of the recent and previous windows in years; ``period_years`` the length of the concentration
     periods; ``rise``/``fall`` the thresholds of an applicant's ``trend``; ``min_co_documents`` the least
-    documents a co-applicant pair must share to be an edge.
+    documents a co-applicant pair must share to be an edge. ``named``: harmonised applicant names whose figures
+    and families per year are wanted whatever their rank (:attr:`Players.named`), e.g. an enterprise's competitors.
     """
     if basis not in BASES:
         raise ValueError(f"unknown basis {basis!r}; choose one of {', '.join(BASES)}")
@@ -249,6 +263,8 @@ def players(
     recent: dict[str, int] = defaultdict(int)
     previous: dict[str, int] = defaultdict(int)
     by_period: dict[tuple[int, int], dict[str, Fraction]] = defaultdict(lambda: defaultdict(Fraction))
+    wanted = list(dict.fromkeys(named))
+    per_year: dict[str, dict[int, int]] = {name: defaultdict(int) for name in wanted}
     for name, year, k, n in _holdings(engine, table, basis):
         share = Fraction(n, k)
         fractional[name] += share
@@ -256,6 +272,8 @@ def players(
         if year is None:
             continue
         years[name].append(year)
+        if name in per_year:
+            per_year[name][year] += n
         if recent_window[0] <= year <= recent_window[1]:
             recent[name] += n
         elif previous_window[0] <= year <= previous_window[1]:
@@ -285,6 +303,7 @@ def players(
     applicants.sort(key=lambda a: (-a.families, -a.documents, a.name))
     entrants = [a for a in applicants if a.first_year is not None and a.first_year >= recent_window[0]]
     co_edges = co_applicants(engine, patent_set, min_documents=min_co_documents)
+    by_name = {a.name: a for a in applicants}
     in_network = {n for e in co_edges for n in (e.source, e.target)}
     return Players(
         basis=basis,
@@ -305,4 +324,7 @@ def players(
         ),
         co_applicants=co_edges,
         co_applicant_nodes=tuple(a for a in applicants if a.name in in_network),
+        named=tuple(
+            NamedApplicant(by_name[name], tuple(sorted(per_year[name].items()))) for name in wanted if name in by_name
+        ),
     )

@@ -13,7 +13,7 @@ from typing import Literal, get_args
 import pyarrow as pa
 
 from patnav.engine.base import Engine
-from patnav.engine.stats import _KEYED
+from patnav.engine.stats import owner_rows
 from patnav.indicators.results import StoredRun
 
 By = Literal["applicant", "country", "industry", "tech-field", "year"]
@@ -32,7 +32,7 @@ _COLUMNS = (
 )
 
 _KEYS: dict[str, str] = {
-    "applicant": f"SELECT publication_number, key, 1.0 AS weight FROM ({_KEYED['applicant']}) a",
+    "applicant": f"SELECT publication_number, name AS key, 1.0 AS weight FROM ({owner_rows()}) a",
     "country": "SELECT publication_number, country AS key, 1.0 AS weight FROM ind_pub",
     "tech-field": "SELECT publication_number, CAST(tech_field AS STRING) AS key, 1.0 AS weight FROM ind_pub",
     "year": "SELECT publication_number, CAST(filing_year AS STRING) AS key, 1.0 AS weight FROM ind_pub",

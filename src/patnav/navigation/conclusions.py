@@ -18,6 +18,7 @@ from patnav.analysis.trends import Trends
 from patnav.i18n import gettext
 from patnav.navigation.project import Project
 from patnav.navigation.sections import _pct
+from patnav.navigation.type_sections import BenchmarkRow, StartingPlace, crowding_level, match_sentence
 from patnav.report.model import Paragraph, Section, Table
 
 
@@ -57,6 +58,14 @@ def conclusions(
             )
         )
         if region:
+            match = extra.get("match")
+            structure = ""
+            if match is not None and match.table is not None and match.mapped:
+                structure = " " + match_sentence(match, lang)
+            elif project.type == "regional":
+                structure = " " + g(
+                    "The match with the region's industry structure needs an industry table (see above)."
+                )
             blocks.append(
                 Paragraph(
                     (g("Positioning") if project.type == "industry" else g("Match"))
@@ -68,6 +77,8 @@ def conclusions(
                         families=mine.families if mine else 0,
                         share=_pct(mine.family_share if mine else 0.0),
                     )
+                    + (structure if project.type == "regional" else ""),
+                    figures={"similarity": match.similarity} if match is not None else {},
                 )
             )
         leaders = ", ".join(a.name for a in players.top[:3])
@@ -83,27 +94,7 @@ def conclusions(
             )
         )
     elif project.type == "enterprise":
-        rows = extra.get("benchmark", [])
-        if rows:
-            blocks.append(
-                Table(
-                    [g("enterprise"), g("families"), g("share"), g("trend"), g("high-value (in force)")],
-                    rows,
-                    caption=g("Benchmark against the named competitors"),
-                    source="patnav.analysis.players",
-                )
-            )
-        blocks.append(
-            Paragraph(
-                g(
-                    "Benchmark: the field is {level} (CR4 {cr4}); compare the client's families, trend and high-value "
-                    "count with the competitors above before deciding where to file, license or acquire."
-                ).format(
-                    level=g("concentrated") if players.concentration.cr4 >= 0.4 else g("fragmented"),
-                    cr4=_pct(players.concentration.cr4),
-                )
-            )
-        )
+        blocks += _benchmark_conclusions(extra.get("benchmark", []), players, lang)
     elif project.type == "rnd":
         starts = extra.get("starting_points", [])
         if starts:
@@ -123,6 +114,9 @@ def conclusions(
                 ).format(stage=stage)
             )
         )
+        place = extra.get("starting_place")
+        if place is not None:
+            blocks.append(_place_conclusion(place, lang))
     elif project.type == "talent":
         inventors = extra.get("inventors", [])
         if inventors:
@@ -143,3 +137,111 @@ def conclusions(
             )
         )
     return Section("conclusions", g("Conclusions and recommendations"), blocks)
+
+
+def _mean(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}"
+
+
+def _families(row: BenchmarkRow) -> int:
+    return row.applicant.families if row.applicant else 0
+
+
+def _benchmark_conclusions(rows: list[BenchmarkRow], players: Players, lang: str) -> list[Any]:
+    """What the benchmark says, quoting its figures: each party's families, share, trend and quality, who leads
+    on size and on citations, and where the enterprise trails."""
+    g = lambda m: gettext(m, lang)  # noqa: E731
+    trend = {"rising": g("rising"), "flat": g("flat"), "falling": g("falling")}
+    out: list[Any] = []
+    found = [r for r in rows if r.applicant is not None]
+    for r in found:
+        a = r.applicant
+        if a is None:
+            continue
+        out.append(
+            Paragraph(
+                g(
+                    "{name}: {families} families ({share} of the field), {previous} → {recent} in the last two "
+                    "windows ({trend}); mean forward citations {cits}, mean family size {family}, mean claims "
+                    "{claims}; {hv} high-value patents ({hv_share} of those in force)."
+                ).format(
+                    name=r.name,
+                    families=a.families,
+                    share=_pct(a.market_share),
+                    previous=a.previous,
+                    recent=a.recent,
+                    trend=trend.get(a.trend, a.trend),
+                    cits=_mean(r.means.get("fwd_cits5")),
+                    family=_mean(r.means.get("family_size")),
+                    claims=_mean(r.means.get("claims")),
+                    hv=r.high_value,
+                    hv_share=_pct(r.high_value_share),
+                ),
+                figures={"families": a.families, "share": a.market_share, "fwd_cits5": r.means.get("fwd_cits5")},
+            )
+        )
+    client = next((r for r in found if r.role == "client"), None)
+    if len(found) >= 2:
+        biggest = max(found, key=lambda r: (_families(r), r.name))
+        cited = [r for r in found if (r.means.get("fwd_cits5") or 0.0) > 0]
+        best = max(cited, key=lambda r: (r.means["fwd_cits5"] or 0.0, r.name)) if cited else None
+        text = g("{name} leads on size ({families} families).").format(name=biggest.name, families=_families(biggest))
+        if best is not None:
+            text += " " + g("{name} leads on citations ({cits} forward citations per patent).").format(
+                name=best.name, cits=_mean(best.means["fwd_cits5"])
+            )
+        if client is not None and client is not biggest:
+            gap = _families(biggest) - _families(client)
+            text += " " + g(
+                "The enterprise trails the largest competitor by {gap} families: file where the competitors' "
+                "families are rising and yours are not, or license and acquire there."
+            ).format(gap=gap)
+        out.append(Paragraph(g("Benchmark") + ": " + text))
+    out.append(
+        Paragraph(
+            g(
+                "Benchmark: the field is {level} (CR4 {cr4}); compare the client's families, trend and high-value "
+                "count with the competitors above before deciding where to file, license or acquire."
+            ).format(
+                level=g("concentrated") if players.concentration.cr4 >= 0.4 else g("fragmented"),
+                cr4=_pct(players.concentration.cr4),
+            )
+        )
+    )
+    return out
+
+
+def _place_conclusion(place: StartingPlace, lang: str) -> Paragraph:
+    """The R&D recommendation from where the proposal lands on the map, quoting the topic and the crowding."""
+    g = lambda m: gettext(m, lang)  # noqa: E731
+    start, crowd, land = place.start, place.crowd, place.landscape
+    home = land.cluster(start.cluster)
+    level = crowding_level(crowd)
+    text = g(
+        "On the landscape map the proposal falls in “{label}” ({applicants} applicants, {previous} → {recent} "
+        "families in the last two windows); {within} patents lie around it against a usual {typical}: the area is "
+        "{level}."
+    ).format(
+        label=home.label,
+        applicants=home.applicants,
+        previous=home.previous,
+        recent=home.recent,
+        within=crowd.within,
+        typical=f"{crowd.typical:,.0f}",
+        level=g(level),
+    )
+    if place.white_space_topics:
+        text += " " + g("It touches white space (rising, few players): {topics}.").format(
+            topics="; ".join(land.cluster(c).label for c in place.white_space_topics)
+        )
+    if level == "crowded":
+        text += " " + g(
+            "Read the claims of the nearest patents for design-around room before committing, and look at the "
+            "neighbouring topics for a less crowded route."
+        )
+    elif level == "sparse":
+        text += " " + g(
+            "Few patents are near: there is room to file early, but check why the area is empty (feasibility, "
+            "market) before committing."
+        )
+    return Paragraph(text, figures={"cluster": home.label, "within": crowd.within, "typical": crowd.typical})

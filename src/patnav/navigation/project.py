@@ -44,7 +44,11 @@ class Project:
     classification codes); ``sample_file`` is a hand-checked CSV (``publication_number,relevant``) from which
     the report states precision (GB/T 39551 asks for the set's recall and precision). ``as_of`` is the data
     cut-off (default: the latest publication date in the set). ``competitors`` name the enterprises an
-    ``enterprise`` project benchmarks; ``proposal`` is the idea text an ``rnd`` project starts from.
+    ``enterprise`` project benchmarks against ``client`` (the enterprise itself, as its applicant name reads);
+    ``proposal`` is the idea text an ``rnd`` project starts from. ``industry_file`` (``regional``) is a CSV of the
+    region's industry structure the report matches the region's patents against: columns ``nace2`` (a NACE
+    Rev.2 code, division such as ``26`` or ``C26`` or finer such as ``26.1``), ``value`` (value added, output or
+    employment, any unit: shares are computed) and optionally ``label``; paths are relative to the project file.
     """
 
     name: str
@@ -64,6 +68,7 @@ class Project:
     client: str = ""
     question: str = ""
     denoise: float | None = None
+    industry_file: str | None = None
 
     def to_yaml(self) -> str:
         data: dict[str, Any] = {k: v for k, v in asdict(self).items() if v not in (None, "", [], {})}
@@ -141,7 +146,7 @@ def parse_project(text: str, where: str = "project") -> Project:
             if not isinstance(data[key], list) or not all(isinstance(x, str | int) for x in data[key]):
                 raise ProjectError(f"{where}: {key} must be a list of texts")
             data[key] = [str(x) for x in data[key]]
-    for key in ("title", "query", "region", "lang", "proposal", "sample_file", "client", "question"):
+    for key in ("title", "query", "region", "lang", "proposal", "sample_file", "client", "question", "industry_file"):
         if data.get(key) is not None and not isinstance(data[key], str | int | float):
             raise ProjectError(f"{where}: {key} must be a text")
     if data.get("rules") is not None and not isinstance(data["rules"], dict):
@@ -159,7 +164,7 @@ def parse_project(text: str, where: str = "project") -> Project:
     project.name, project.type = str(project.name), str(project.type)
     for key in ("title", "client", "question"):
         setattr(project, key, str(getattr(project, key)))
-    for key in ("query", "region", "proposal", "sample_file"):
+    for key in ("query", "region", "proposal", "sample_file", "industry_file"):
         value = getattr(project, key)
         setattr(project, key, str(value) if value is not None else None)
     return validate(project, where)

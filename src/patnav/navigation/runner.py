@@ -27,7 +27,7 @@ from patnav.analysis.talent import talent
 from patnav.analysis.technology import technology
 from patnav.analysis.trends import default_as_of, trends
 from patnav.engine import get_engine
-from patnav.engine.stats import _KEYED
+from patnav.engine.stats import owner_rows
 from patnav.i18n import gettext
 from patnav.navigation import conclusions as frames
 from patnav.navigation import sections
@@ -120,36 +120,126 @@ def _screening(corpus_path: Path, project: Project, as_of: dt.date | None, lang:
 
 def _indicator_rows(
     engine: Any, corpus_path: Path, project: Project, as_of: dt.date, numbers: Iterable[str]
-) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Indicator rows of the set: the saved run when it is as of the same date, else computed now."""
+) -> tuple[list[dict[str, Any]], dict[str, Any], list[tuple[str, str, float]]]:
+    """Indicator rows of the set: the saved run when it is as of the same date, else computed now
+    (``manifest["origin"]`` says which: ``stored`` or ``computed``); and the set's NACE Rev.2 industry rows
+    ``(publication_number, code, weight)`` of that run."""
     from patnav.indicators.compute import compute
     from patnav.indicators.reference import reference_folder
     from patnav.indicators.results import NoIndicatorsError, load_run
 
     table: pa.Table | None = None
+    industries: pa.Table | None = None
     manifest: dict[str, Any] = {}
+    origin = "stored"
     try:
         stored = load_run(corpus_path)
         if stored.manifest.get("as_of") == as_of.isoformat() and not project.rules:
-            table, manifest = stored.publications, stored.manifest
+            table, manifest, industries = stored.publications, stored.manifest, stored.industries
     except NoIndicatorsError:
         pass
     if table is None:
         run = compute(engine, as_of=as_of, reference_dir=reference_folder(None), rule_versions=project.rules)
-        table, manifest = run.table, run.manifest()
+        table, manifest, industries, origin = run.table, run.manifest(), run.industries, "computed"
     wanted = pa.array(sorted(numbers), pa.string())
     rows = table.filter(pc.is_in(table.column("publication_number"), value_set=wanted)).to_pylist()
-    return rows, manifest
+    nace: list[tuple[str, str, float]] = []
+    if industries is not None and industries.num_rows:
+        mine = industries.filter(
+            pc.and_(pc.is_in(industries.column("publication_number"), value_set=wanted),
+                    pc.equal(industries.column("scheme"), "nace2"))
+        )  # fmt: skip
+        nace = list(zip(*(mine.column(c).to_pylist() for c in ("publication_number", "code", "weight")), strict=True))
+    return rows, {**manifest, "origin": origin}, nace
+
+
+def _publications_by_applicant(engine: Any, table: str, keys: Iterable[str]) -> dict[str, list[str]]:
+    """The set's publications of each harmonised applicant name in ``keys`` (the applicant rule of the players
+    analysis: applicants, else the assignees of a publication naming none)."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}
+    engine.register("nav_keys", pa.table({"k": pa.array(wanted, pa.string())}))
+    found = engine.rows(
+        f"""SELECT DISTINCT name AS key, publication_number FROM ({owner_rows()}) a
+            WHERE key IN (SELECT k FROM nav_keys)
+              AND publication_number IN (SELECT publication_number FROM {table})"""
+    )
+    out: dict[str, list[str]] = {}
+    for key, number in found:
+        out.setdefault(str(key), []).append(str(number))
+    return out
+
+
+def _entities(project: Project) -> list[tuple[str, str, str]]:
+    """``(name, harmonised key, role)`` of the enterprise (the project's client) and its named competitors."""
+    from patnav.ingest.names import NameHarmonizer
+
+    harmonizer = NameHarmonizer()
+    named = [(project.client, "client")] if project.client.strip() else []
+    named += [(c, "competitor") for c in project.competitors if c.strip()]
+    return [(name, harmonizer.key(name), role) for name, role in named]
+
+
+def _starting_place(land: Any, gaps: Any, proposal: str, lang: str) -> tuple[Any, str | None]:
+    """The proposal placed on the map with how crowded it is there, or a note saying why it could not be."""
+    from patnav.analysis.landscape import crowding, starting_point
+    from patnav.navigation.type_sections import StartingPlace
+
+    try:
+        start = starting_point(land, proposal, k=10)
+    except (ValueError, RuntimeError, OSError, ImportError) as exc:  # e.g. the map's model is not installed
+        return None, gettext("The proposal could not be placed on the landscape map", lang) + f": {exc}"
+    return StartingPlace(start, crowding(land, start), land, gaps), None
+
+
+def _industry_table(project: Project, base_dir: Path) -> Any:
+    """A regional project's industry table (``industry_file``), read before any analysis runs so a bad file
+    fails at once, naming the field, the line and the column; ``None`` when the project gives none."""
+    from patnav.analysis.industry_match import IndustryTableError, read_industry_table
+
+    if project.type != "regional" or not project.industry_file:
+        return None
+    try:
+        return read_industry_table((base_dir / project.industry_file).resolve())
+    except IndustryTableError as exc:
+        raise ProjectError(f"industry_file: {exc}") from exc
+
+
+def _industry_match(
+    engine: Any, pset: Any, project: Project, table: Any, nace: list[tuple[str, str, float]],
+    manifest: dict[str, Any], lang: str,
+) -> tuple[Any, str | None]:  # fmt: skip
+    """The region's patent–industry match against the project's industry table (or the patent side alone), or
+    a note saying what is missing."""
+    from patnav.analysis.industry_match import industry_match, region_families
+
+    if not project.region:
+        return None, None
+    if not nace:
+        return None, gettext(
+            "No patent of the set maps to an industry: the IPC → NACE Rev.2 concordance was not applied (give the "
+            "reference folder with ipc_nace2_eurostat.csv to `patnav indicators compute`).",
+            lang,
+        )
+    labels = {code: names.get("en", "") for code, names in manifest.get("labels", {}).get("nace2", {}).items()}
+    divisions = {code: label for code, label in labels.items() if "." not in code and label}
+    for code, label in sorted(labels.items()):  # a division the concordance only names by its groups
+        head = code.split(".")[0]
+        if label and head not in divisions:
+            divisions[head] = f"{label} …"
+    families = region_families(engine, pset, project.region)
+    return industry_match(project.region, families, nace, table, labels=divisions), None
 
 
 def _high_value_by_applicant(engine: Any, table: str, rows: list[dict[str, Any]]) -> dict[str, int]:
     numbers = sorted(r["publication_number"] for r in rows if r.get("high_value"))
     engine.register("nav_hv", pa.table({"n": pa.array(numbers, pa.string())}))
     found = engine.rows(
-        f"""SELECT key, count(DISTINCT publication_number) FROM ({_KEYED["applicant"]}) a
+        f"""SELECT name AS key, count(DISTINCT publication_number) FROM ({owner_rows()}) a
             WHERE publication_number IN (SELECT n FROM nav_hv)
               AND publication_number IN (SELECT publication_number FROM {table})
-            GROUP BY key"""
+            GROUP BY name"""
     )
     return {k: int(n) for k, n in found}
 
@@ -174,6 +264,7 @@ def run_project(
     formats = [f for f in formats if f in FORMATS]
     base_dir = project_file.parent if project_file else Path.cwd()
 
+    industry_table = _industry_table(project, base_dir)
     clock("patent set")
     hits = _query_hits(corpus_path, project.query)
     starts, starts_note = _starting_points(corpus_path, project.proposal, lang) if project.type == "rnd" else ([], None)
@@ -188,7 +279,8 @@ def run_project(
         clock("trends")
         tr = trends(eng, pset, as_of=as_of)
         clock("players")
-        pl = players(eng, pset, top=project.top, as_of=as_of)
+        entities = _entities(project) if project.type == "enterprise" else []
+        pl = players(eng, pset, top=project.top, as_of=as_of, named=[key for _n, key, _r in entities])
         clock("geography")
         geo = geography(eng, pset)
         clock("technology")
@@ -202,15 +294,35 @@ def run_project(
         clock("talent")
         tal = talent(eng, pset, top=project.top)
         clock("indicators")
-        quality, manifest = _indicator_rows(eng, corpus_path, project, as_of, pset.numbers)
+        quality, manifest, nace = _indicator_rows(eng, corpus_path, project, as_of, pset.numbers)
         hv_by_applicant = _high_value_by_applicant(eng, table, quality)
         extra: dict[str, Any] = {"starting_points": starts}
+        core: Section | None = None
         if project.type == "talent":
             extra["inventors"] = [
                 [i.name, i.families, "; ".join(i.applicants[:2]), f"{i.first_year}–{i.last_year}"] for i in tal.top
             ]
         if project.type == "enterprise":
-            extra["benchmark"] = _benchmark(project, pl, hv_by_applicant, lang)
+            from patnav.navigation.type_sections import benchmark_rows, benchmark_section
+
+            by_key = _publications_by_applicant(eng, table, [key for _n, key, _r in entities])
+            bench = benchmark_rows(entities, pl, by_key, quality)
+            origin = manifest["origin"] if quality else "none"
+            extra["benchmark"] = bench
+            core = benchmark_section(
+                bench, pl, lang, indicators=origin, client_named=any(r == "client" for _n, _k, r in entities)
+            )
+        place, place_note = (None, None)
+        if project.type == "rnd" and project.proposal and land is not None:
+            place, place_note = _starting_place(land, gaps, project.proposal, lang)
+            extra["starting_place"] = place
+        match, match_note = (None, None)
+        if project.type == "regional":
+            from patnav.navigation.type_sections import match_section
+
+            match, match_note = _industry_match(eng, pset, project, industry_table, nace, manifest, lang)
+            extra["match"] = match
+            core = match_section(match, lang, region=project.region, note=match_note)
 
     clock("report model")
     provenance = _provenance(project, corpus_path, as_of, manifest, lang)
@@ -223,15 +335,17 @@ def run_project(
         sections.players_section(pl, lang, hv_by_applicant),
         sections.geography_section(geo, lang, project.region),
         sections.technology_section(tech, matrix, lang, _field_labels(wipo)),
-        *([sections.landscape_section(land, gaps, lang)] if land is not None else []),
+        *([sections.landscape_section(land, gaps, lang, place.start if place else None)] if land is not None else []),
+        *([_place_section(place, starts, lang)] if place is not None else []),
         sections.citations_section(net, lang, project.top),
         sections.quality_section(quality, manifest, lang, project.top),
+        *([core] if core is not None else []),
         *([sections.screening_section(screening, lang)] if screening is not None else []),
         *([talent_part] if project.type != "talent" else []),
         frames.conclusions(project, tr, pl, geo, quality, lang, extra),
     ]
     caveats = list(manifest.get("caveats", []))
-    caveats += [n for n in (starts_note, screening_note) if n]
+    caveats += [n for n in (starts_note, screening_note, place_note) if n]
     body.append(sections.limitations(caveats, lang))
     summary = {
         "publications": len(pset.numbers),
@@ -318,25 +432,10 @@ def _writers() -> dict[str, Callable[[Report, Path], Path]]:
     return {"html": write_html, "pdf": write_pdf, "docx": write_docx, "xlsx": write_xlsx}
 
 
-def _benchmark(project: Project, pl: Any, hv: dict[str, int], lang: str) -> list[list[Any]]:
-    from patnav.ingest.names import NameHarmonizer
+def _place_section(place: Any, starts: list[list[Any]], lang: str) -> Section:
+    from patnav.navigation.type_sections import starting_point_section
 
-    harmonizer = NameHarmonizer()
-    by_name = {a.name: a for a in pl.top}
-    rows = []
-    for name in project.competitors:
-        key = harmonizer.key(name)
-        a = by_name.get(key)
-        rows.append(
-            [
-                name,
-                a.families if a else 0,
-                f"{100 * a.market_share:.1f}%" if a else "—",
-                gettext(a.trend, lang) if a else "—",
-                hv.get(key, 0),
-            ]
-        )
-    return rows
+    return starting_point_section(place, lang, show_neighbours=not starts)
 
 
 def _provenance(
@@ -353,6 +452,7 @@ def _provenance(
         (g("indicators as of"), str(manifest.get("as_of", "—"))),
         (g("rules"), ", ".join(sorted(set(manifest.get("rules", {}).values()))) or "—"),
         (g("placeholder tables"), ", ".join(manifest.get("placeholders", [])) or "—"),
+        *([(g("industry table"), project.industry_file)] if project.industry_file else []),
         (g("reference tables"), "; ".join(f"{k}: {v}" for k, v in sorted(manifest.get("references", {}).items()))),
         (g("generated"), dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC") + f" · patnav {__version__}"),
     ]

@@ -7,13 +7,15 @@ Fixed text goes through ``gettext(…, lang)``; data (names, titles) stays as wr
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from patnav.analysis.geography import Geography
 from patnav.analysis.networks import MAX_NODES, NetworkDrawing, network_drawing
 from patnav.analysis.players import Players
 from patnav.analysis.trends import Trends
-from patnav.i18n import gettext
+from patnav.i18n import N_, gettext
 from patnav.navigation.patent_set import SetBuild
 from patnav.navigation.project import Project
 from patnav.report.model import Chart, KeyFigures, Note, Paragraph, Section, Table
@@ -383,117 +385,148 @@ def _network_note(drawing: NetworkDrawing, whole: str, part: str) -> Note:
     return Note(text)
 
 
-def co_applicant_blocks(players: Players, lang: str) -> list[Any]:
-    """The co-applicant network as a node-link chart (the strongest part, at most ``MAX_NODES`` applicants, sized
-    by families, lines as wide as the families two applicants share), its note and its data; or one sentence
-    when no two applicants of the set applied together."""
-    g = lambda m: gettext(m, lang)  # noqa: E731
-    if not players.co_applicants:
-        return [Paragraph(g("No two applicants of the set applied together: there is no co-applicant network."))]
-    nodes = players.co_applicant_nodes
-    drawing = network_drawing(
-        {a.name: a.families for a in nodes},
-        [(e.source, e.target, e.families) for e in players.co_applicants],
-        groups={a.name: g(a.kind) for a in nodes},
-        max_nodes=MAX_NODES,
-        labels={
-            "name": g("applicant"),
-            "size": g("families"),
-            "strength": g("families shared with co-applicants"),
-            "degree": g("co-applicants"),
-            "group": g("kind of party"),
-            "source": g("applicant"),
-            "target": g("co-applicant"),
-            "weight": g("shared families"),
-        },
-    )
-    data: list[dict[str, Any]] = [
-        {"applicant": n.name, "kind of party": n.group, "families": n.size, "co-applicants": n.degree,
-         "families shared with co-applicants": n.strength}
-        for n in drawing.nodes
-    ]  # fmt: skip
-    data += [{"applicant": e.source, "co-applicant": e.target, "shared families": e.weight} for e in drawing.edges]
-    chart = Chart(
-        spec=drawing.spec,
-        caption=g("Co-applicant network: applicants named together on one publication"),
-        source=f"patnav.analysis.players.co_applicants (families shared per pair of applicants; the "
-        f"{len(drawing.nodes)} of {drawing.total_nodes} applicants with most families shared, and the links among "
-        f"them; networkx spring layout, seed {drawing.seed})",
-        data=data,
-        height_hint=480,
-    )
-    note = _network_note(
-        drawing,
-        g(
+@dataclass(frozen=True, slots=True)
+class _NetworkWords:
+    """The words of one kind of party network (msgids: the data columns are these English words, the chart's
+    labels their translation), its caption, notes and source template."""
+
+    name: str
+    partner: str
+    group: str
+    degree: str
+    strength: str
+    empty: str
+    caption: str
+    whole: str
+    part: str
+    source: str
+
+
+_NETWORKS = {
+    "applicant": _NetworkWords(
+        name=N_("applicant"),
+        partner=N_("co-applicant"),
+        group=N_("kind of party"),
+        degree=N_("co-applicants"),
+        strength=N_("families shared with co-applicants"),
+        empty=N_("No two applicants of the set applied together: there is no co-applicant network."),
+        caption=N_("Co-applicant network: applicants named together on one publication"),
+        whole=N_(
             "The chart shows the whole co-applicant network: {nodes} applicants and {links} links. Circles are "
             "sized by families, lines by the families two applicants share; the largest applicants are labelled."
         ),
-        g(
+        part=N_(
             "The chart shows the strongest part of the co-applicant network: the {shown} of {total} applicants "
             "that share most families with co-applicants, and the {links} links among them ({all_links} links in "
             "all). Circles are sized by families, lines by the families two applicants share; the largest "
             "applicants are labelled."
         ),
-    )
-    return [chart, note]
-
-
-def co_inventor_blocks(result: Any, lang: str) -> list[Any]:
-    """The co-inventor network of a :class:`~patnav.analysis.talent.Talent` result as a node-link chart (the
-    strongest part, at most ``MAX_NODES`` inventors, sized by families, coloured by team, lines as wide as the
-    families two inventors share), its note and its data; or one sentence when no two inventors share a family."""
-    g = lambda m: gettext(m, lang)  # noqa: E731
-    network = result.teams
-    if not network.edges:
-        return [Paragraph(g("No two inventors of the set are named on one family: there is no co-inventor network."))]
-    team_of = {m: g("team {rank}").format(rank=t.rank) for t in network.teams for m in t.members}
-    drawing = network_drawing(
-        {i.name: i.families for i in network.inventors},
-        [(e.source, e.target, e.families) for e in network.edges],
-        groups=team_of,
-        group_order=[g("team {rank}").format(rank=t.rank) for t in network.teams],
-        max_nodes=MAX_NODES,
-        labels={
-            "name": g("inventor"),
-            "size": g("families"),
-            "strength": g("families shared with co-inventors"),
-            "degree": g("co-inventors"),
-            "group": g("team"),
-            "source": g("inventor"),
-            "target": g("co-inventor"),
-            "weight": g("shared families"),
-        },
-    )
-    data: list[dict[str, Any]] = [
-        {"inventor": n.name, "team": n.group, "families": n.size, "co-inventors": n.degree,
-         "families shared with co-inventors": n.strength}
-        for n in drawing.nodes
-    ]  # fmt: skip
-    data += [{"inventor": e.source, "co-inventor": e.target, "shared families": e.weight} for e in drawing.edges]
-    chart = Chart(
-        spec=drawing.spec,
-        caption=g("Co-inventor network: inventors named together on one family, coloured by team"),
-        source=f"patnav.analysis.talent.co_inventor_edges (families shared per pair of inventors; the "
-        f"{len(drawing.nodes)} of {drawing.total_nodes} inventors with most families shared, and the links among "
-        f"them; teams: Louvain communities; networkx spring layout, seed {drawing.seed})",
-        data=data,
-        height_hint=480,
-    )
-    note = _network_note(
-        drawing,
-        g(
+        source="patnav.analysis.players.co_applicants (families shared per pair of applicants; the {shown} of "
+        "{total} applicants with most families shared, and the links among them; networkx spring layout, seed "
+        "{seed})",
+    ),
+    "inventor": _NetworkWords(
+        name=N_("inventor"),
+        partner=N_("co-inventor"),
+        group=N_("team"),
+        degree=N_("co-inventors"),
+        strength=N_("families shared with co-inventors"),
+        empty=N_("No two inventors of the set are named on one family: there is no co-inventor network."),
+        caption=N_("Co-inventor network: inventors named together on one family, coloured by team"),
+        whole=N_(
             "The chart shows the whole co-inventor network: {nodes} inventors and {links} links. Circles are sized "
             "by families and coloured by team (— : in no team listed), lines by the families two inventors share; "
             "the largest inventors are labelled."
         ),
-        g(
+        part=N_(
             "The chart shows the strongest part of the co-inventor network: the {shown} of {total} inventors that "
             "share most families with co-inventors, and the {links} links among them ({all_links} links in all). "
             "Circles are sized by families and coloured by team (— : in no team listed), lines by the families two "
             "inventors share; the largest inventors are labelled."
         ),
+        source="patnav.analysis.talent.co_inventor_edges (families shared per pair of inventors; the {shown} of "
+        "{total} inventors with most families shared, and the links among them; teams: Louvain communities; "
+        "networkx spring layout, seed {seed})",
+    ),
+}
+
+
+def network_blocks(
+    kind: str,
+    sizes: Mapping[str, int],
+    edges: Sequence[tuple[str, str, int]],
+    groups: Mapping[str, str],
+    lang: str,
+    *,
+    group_order: Sequence[str] | None = None,
+) -> list[Any]:
+    """A network of parties (``kind``: ``applicant`` — co-applicants — or ``inventor`` — co-inventors) as a
+    node-link chart: the strongest part, at most ``MAX_NODES`` nodes sized by families (``sizes``), coloured by
+    ``groups`` (kind of party, team), lines as wide as the families two share (``edges``: ``(a, b, families)``);
+    its note and its data; or one sentence when there is no edge. One builder for both networks, so they read
+    and behave alike."""
+    g = lambda m: gettext(m, lang)  # noqa: E731
+    words = _NETWORKS[kind]
+    if not edges:
+        return [Paragraph(g(words.empty))]
+    drawing = network_drawing(
+        sizes,
+        edges,
+        groups=groups,
+        group_order=group_order,
+        max_nodes=MAX_NODES,
+        labels={
+            "name": g(words.name),
+            "size": g("families"),
+            "strength": g(words.strength),
+            "degree": g(words.degree),
+            "group": g(words.group),
+            "source": g(words.name),
+            "target": g(words.partner),
+            "weight": g("shared families"),
+        },
     )
-    return [chart, note]
+    data: list[dict[str, Any]] = [
+        {words.name: n.name, words.group: n.group, "families": n.size, words.degree: n.degree,
+         words.strength: n.strength}
+        for n in drawing.nodes
+    ]  # fmt: skip
+    data += [{words.name: e.source, words.partner: e.target, "shared families": e.weight} for e in drawing.edges]
+    chart = Chart(
+        spec=drawing.spec,
+        caption=g(words.caption),
+        source=words.source.format(shown=len(drawing.nodes), total=drawing.total_nodes, seed=drawing.seed),
+        data=data,
+        height_hint=480,
+    )
+    return [chart, _network_note(drawing, g(words.whole), g(words.part))]
+
+
+def co_applicant_blocks(players: Players, lang: str) -> list[Any]:
+    """The co-applicant network of a :class:`Players` result (:func:`network_blocks`), coloured by kind of party."""
+    nodes = players.co_applicant_nodes
+    return network_blocks(
+        "applicant",
+        {a.name: a.families for a in nodes},
+        [(e.source, e.target, e.families) for e in players.co_applicants],
+        {a.name: gettext(a.kind, lang) for a in nodes},
+        lang,
+    )
+
+
+def co_inventor_blocks(result: Any, lang: str) -> list[Any]:
+    """The co-inventor network of a :class:`~patnav.analysis.talent.Talent` result (:func:`network_blocks`),
+    coloured by team."""
+    network = result.teams
+    team = lambda t: gettext("team {rank}", lang).format(rank=t.rank)  # noqa: E731
+    return network_blocks(
+        "inventor",
+        {i.name: i.families for i in network.inventors},
+        [(e.source, e.target, e.families) for e in network.edges],
+        {m: team(t) for t in network.teams for m in t.members},
+        lang,
+        group_order=[team(t) for t in network.teams],
+    )
 
 
 def _hhi_level(points: float, lang: str) -> str:
@@ -888,9 +921,10 @@ def screening_section(result: Any, lang: str) -> Section:
     return Section("screening", g("Infringement-risk screening"), blocks)
 
 
-def landscape_section(result: Any, gaps: Any, lang: str) -> Section:
+def landscape_section(result: Any, gaps: Any, lang: str, proposal: Any = None) -> Section:
     """The landscape map (every patent of the set as a point on a semantic terrain, peaks labelled), its topic
-    clusters and the white-space candidates."""
+    clusters and the white-space candidates; with ``proposal`` (an R&D project's
+    :class:`~patnav.analysis.landscape.StartingPoint`) the proposal is marked on the map."""
     from patnav.analysis.landscape import landscape_chart
 
     g = lambda m: gettext(m, lang)  # noqa: E731
@@ -898,12 +932,14 @@ def landscape_section(result: Any, gaps: Any, lang: str) -> Section:
     words = {k: g(k) for k in ("applicant", "year", "cluster", "title")} | {
         "all": g("all"),
         "publication_number": g("publication"),
+        "proposal": g("proposal"),
     }
-    spec = landscape_chart(result, labels=words)
+    spec = landscape_chart(result, labels=words, proposal=proposal)
     blocks: list[Any] = [
         Chart(
             spec=spec,
-            caption=g("Landscape map: each point a patent, terrain the density of patents, peaks labelled by topic"),
+            caption=g("Landscape map: each point a patent, terrain the density of patents, peaks labelled by topic")
+            + (" " + g("The red diamond marks the proposal.") if proposal is not None else ""),
             source=f"patnav.analysis.landscape (vectors: {result.vectors.source}, {result.vectors.reason}; "
             f"UMAP; KDE terrain)",
             data=[{"publication_number": p.publication_number, "x": round(p.x, 4), "y": round(p.y, 4),

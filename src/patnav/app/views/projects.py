@@ -372,6 +372,8 @@ def edit_project(db: Session, me: Principal, settings: Settings, project_id: int
         )
     if project.sample_file:  # a path on the server: only the shell may point a project at a file
         raise AppError(422, "sample_file", "sample_file can only be set from the command line.")
+    if project.industry_file:  # likewise a path on the server
+        raise AppError(422, "industry_file", "industry_file can only be set from the command line.")
     if project.query:
         try:
             parse_query(project.query)
