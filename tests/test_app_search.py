@@ -145,6 +145,7 @@ def test_family_grouping_hides_members(analyst: Any) -> None:
     assert sum(by_family.values()) < sum(by_doc.values())
     page = analyst.get("/search", params={"q": FAMILY_QUERY, "group": "family"})
     assert f"{top['family_hidden']} more in this family" in page.text
+    assert "Counts are families, like the grouped list." in page.text
 
 
 def test_malformed_query_answers_422_with_the_position(analyst: Any) -> None:

@@ -608,6 +608,8 @@ def _print_results(res: Any, *, as_json: bool) -> None:
             "; ".join(h.why),
         )
     console.print(table)
+    if res.facets and res.facet_unit == "families":
+        console.print(_("Counts are families, like the grouped list."))
     for name, counts in (res.facets or {}).items():
         if counts:
             console.print(f"[bold]{_(name)}[/bold]: " + ", ".join(f"{c.value} ({c.count})" for c in counts[:8]))
