@@ -124,6 +124,21 @@ def test_industry_report_in_all_four_formats(industry_run: Any) -> None:
     assert any(r[0] and "rules" not in str(r[0]) and r[3] for r in about if len(r) > 3)  # each sheet has a source
 
 
+def test_every_figure_of_an_analysis_carries_the_sql_that_made_it(industry_run: Any) -> None:
+    blocks = [b for s in industry_run.report.sections for b in s.blocks if b.kind in ("chart", "table")]
+    from_analyses = [b for b in blocks if b.source.startswith("patnav.analysis.")]
+    assert from_analyses and all(b.sql for b in from_analyses), [b.source for b in from_analyses if not b.sql]
+    trend = next(b for b in from_analyses if b.source.startswith("patnav.analysis.trends.year_series"))
+    assert "SELECT" in trend.sql and "publications" in trend.sql
+    html = industry_run.outputs["html"].read_text(encoding="utf-8")
+    assert html.count('<pre class="source sql">') >= len([b for b in from_analyses if b.sql])
+    about = load_workbook(industry_run.outputs["xlsx"]).worksheets[0]
+    rows = [[c.value for c in r] for r in about.iter_rows()]
+    header = next(i for i, r in enumerate(rows) if "SQL" in r)
+    sql_cells = [r[rows[header].index("SQL")] for r in rows[header + 1 :]]
+    assert sum(1 for v in sql_cells if v and "SELECT" in v) >= 3
+
+
 def test_pdf_pages_render_with_chinese_text(industry_run: Any, tmp_path: Path) -> None:
     if not shutil.which("pdftoppm") or not shutil.which("pdftotext"):
         if os.environ.get("CI"):

@@ -27,6 +27,7 @@ from patnav.analysis.talent import talent
 from patnav.analysis.technology import technology
 from patnav.analysis.trends import default_as_of, trends
 from patnav.engine import get_engine
+from patnav.engine.recording import QueryLog, RecordingEngine
 from patnav.engine.stats import owner_rows
 from patnav.i18n import gettext
 from patnav.navigation import conclusions as frames
@@ -269,7 +270,9 @@ def run_project(
     hits = _query_hits(corpus_path, project.query)
     starts, starts_note = _starting_points(corpus_path, project.proposal, lang) if project.type == "rnd" else ([], None)
     screening, screening_note = _screening(corpus_path, project, project.as_of, lang)
-    with get_engine(engine, corpus_path) as eng:
+    queries = QueryLog()
+    with get_engine(engine, corpus_path) as plain:
+        eng = RecordingEngine(plain, queries)
         build: SetBuild = build_set(eng, project, hits, base_dir)
         pset = build.patent_set
         if not pset.numbers:
@@ -344,6 +347,7 @@ def run_project(
         *([talent_part] if project.type != "talent" else []),
         frames.conclusions(project, tr, pl, geo, quality, lang, extra),
     ]
+    _attach_sql(body, queries)
     caveats = list(manifest.get("caveats", []))
     caveats += [n for n in (starts_note, screening_note, place_note) if n]
     body.append(sections.limitations(caveats, lang))
@@ -430,6 +434,14 @@ def _writers() -> dict[str, Callable[[Report, Path], Path]]:
     from patnav.report.xlsx import write_xlsx
 
     return {"html": write_html, "pdf": write_pdf, "docx": write_docx, "xlsx": write_xlsx}
+
+
+def _attach_sql(sections_: Iterable[Section], queries: QueryLog) -> None:
+    """Give each chart and table the SQL its source names (the provenance GB/T 39551 asks for every figure)."""
+    for section in sections_:
+        for block in section.blocks:
+            if block.kind in ("chart", "table") and block.source:
+                block.sql = "\n\n".join(queries.for_source(block.source))
 
 
 def _place_section(place: Any, starts: list[list[Any]], lang: str) -> Section:

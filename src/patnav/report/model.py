@@ -37,6 +37,7 @@ class Table:
     rows: list[list[Any]]
     caption: str = ""
     source: str = ""
+    sql: str = ""  # the statements that made it, with their parameters (filled by the runner)
     kind: Literal["table"] = "table"
 
 
@@ -48,6 +49,7 @@ class Chart:
     caption: str = ""
     source: str = ""
     data: list[dict[str, Any]] = field(default_factory=list)
+    sql: str = ""  # the statements that made it, with their parameters (filled by the runner)
     height_hint: int = 320
     kind: Literal["chart"] = "chart"
 

@@ -18,6 +18,7 @@ h2 { page-break-after: avoid; }
 .figures { grid-template-columns: repeat(4, 1fr); }
 details.source-box summary { display: none; }
 details.source-box .source { display: block; font-size: 6.5pt; }
+details.source-box .sql { display: none; }  /* the SQL is in the HTML report and the XLSX annex */
 """
 
 

@@ -29,6 +29,18 @@ def _value(v: Any) -> Any:
     return json.dumps(v, ensure_ascii=False, default=str) if isinstance(v, list | dict) else str(v)
 
 
+#: the most characters an Excel cell holds
+CELL_MAX = 32_767
+
+
+def _cell_text(text: str) -> str:
+    """``text`` as one cell holds it: cut, and said so, beyond Excel's limit (the HTML report has it whole)."""
+    if len(text) <= CELL_MAX:
+        return text
+    tail = "\n-- … cut here (Excel's cell limit); the HTML report has the whole text"
+    return text[: CELL_MAX - len(tail)] + tail
+
+
 def write_xlsx(report: Report, path: Path) -> Path:
     """Write the data annex of ``report`` at ``path``."""
     from openpyxl import Workbook
@@ -49,6 +61,7 @@ def write_xlsx(report: Report, path: Path) -> Path:
             gettext("Section", report.lang),
             gettext("What", report.lang),
             gettext("Query and data behind it", report.lang),
+            "SQL",
         ]
     )
     for section in report.sections:
@@ -70,6 +83,6 @@ def write_xlsx(report: Report, path: Path) -> Path:
                 continue
             for cell in sheet[1]:
                 cell.font = Font(bold=True)
-            about.append([name, section.title, block.caption, block.source])
+            about.append([name, section.title, block.caption, block.source, _cell_text(block.sql)])
     book.save(str(path))
     return path
