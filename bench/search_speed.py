@@ -5,11 +5,27 @@ USPTO/EPO full-text documents that have an abstract) are repeated round-robin un
 until there are --docs of them (default 1,000,000); their parties and classifications come along. The corpus is
 written straight into DuckDB tables of the corpus schema (not timed: creating the corpus is not indexing).
 
-THE VECTORS ARE RESAMPLED TOO. --embed-sources real source records (default 1,000) are embedded once with MiniLM
-(cached in bench/out/search_speed/); the vector of document i is the vector of embedded source (i mod that
-number) plus Gaussian noise (sigma --noise per dimension, default 0.02), re-normalised. They are written in
-patnav's vector-store layout and the HNSW graph is built by ``VectorStore.ensure_index`` (patnav's own
-settings: usearch, inner product, M=16, ef_add=128, ef_search=96).
+THE VECTORS ARE RESAMPLED TOO (--vectors). Every distinct real title+abstract text (5,993 of the 6,422 records)
+is embedded once with MiniLM (cached in bench/out/search_speed/). Document i starts from the real vector a of its
+own text; the first copy of each real record keeps a unchanged; every other copy is, by default (``local``),
+a moved along the directions to a's --neighbours (10) nearest real neighbours b_k: a + sum_k c_k (b_k - a) with
+c_k ~ N(0, --spread^2) (0.3), plus Gaussian noise (sigma --noise per dimension, default 0.005), re-normalised.
+So the ~167 documents per real text at 1M differ from it the way its real neighbours do, and those of
+neighbouring texts overlap. The schemes were compared by what the real vectors look like: the run prints the
+distribution (p10/p50/p90) of the similarity to the 1st and 10th nearest neighbour of the real vectors and of a
+random sample of the resampled ones of the same size (1/4, 1/2 and all of the real count: the only sizes at which
+the real vectors can be compared), plus that of 500 stored vectors within the whole store. ``between`` (a point
+between a and one of its 10 nearest real neighbours, weight t ~ U(0, 0.5) towards it, plus N(0, 0.02^2) per
+dimension) matches those medians about as well, but narrows their spread (every document looks alike) and at
+1M makes each real text a ball of ~167 mutually equidistant copies (isotropic noise in 384 dimensions): the
+HNSW graph then splits into islands (see bench/README.md). With that scheme's noise at 0.005-0.01 the resampled
+vectors were clearly closer to each other than real ones at the same size. ``copies``, the old scheme (a
+degenerate stress test, kept to reproduce its figure): --embed-sources (1,000) random records, document i =
+source (i mod 1,000) + N(0, 0.02^2) per dimension, re-normalised: ~1,000 near-copies of each source at 1M, so a
+query's true top 10 are near-ties inside one clump. Either way the vectors are written in patnav's vector-store
+layout and the HNSW graph is built by ``VectorStore.ensure_index`` with patnav's own settings
+(``patnav.search.vectors.HNSW_*``, printed); ``--ef-sweep`` also measures other ef_search values on the same
+graph, printed as not the default. --reuse rebuilds the vectors when the scheme or its parameters changed.
 
 Measured, in the same run:
   indexing   patnav ``TextIndex.update_from_corpus`` vs raw tantivy-py (title + abstract, en_stem tokenizer,
@@ -20,7 +36,8 @@ Measured, in the same run:
              abstract snippets from tantivy's ``SnippetGenerator``), and the bare raw search (no documents)
              printed too; p50/p99. Target: patnav p50 <= 1.3 x raw (the same operation), <= 10 ms;
   vectors    ``VectorStore.search`` top-10 vs exact brute force (numpy ``X @ q`` + argpartition) over all
-             vectors: p50/p99, recall@10. Target: recall@10 >= 0.95 at >= 20 x the brute-force speed;
+             vectors: p50/p99, recall@10, and the load average. Target: recall@10 >= 0.95 at >= 20 x the
+             brute-force speed;
   hybrid     ``patnav.search.api.Searcher.search(mode="hybrid")`` p50/p99 (query embedding reported apart);
   build      text index + HNSW build time (target <= 10 min; embedding reported apart);
   memory     peak RSS of the query phase, run in its own process (target <= 4 GB).
@@ -52,6 +69,10 @@ DATA = ROOT.parent / "shared" / "data"
 OUT = ROOT / "bench" / "out" / "search_speed"
 SOURCE_SETS = ("patentsview", "uspto-grant-xml", "uspto-formats", "ep-publication-xml")
 MODEL = "minilm"
+#: Per-dimension noise sigma of the vector resampling schemes (see the module docstring).
+LOCAL_NOISE = 0.005
+BETWEEN_NOISE = 0.02
+COPIES_NOISE = 0.02
 _STOP = {
     "with", "from", "that", "this", "their", "which", "method", "methods", "system", "systems", "apparatus",
     "device", "devices", "using", "based", "thereof", "same", "having", "used", "into", "for", "and", "the",
@@ -308,13 +329,18 @@ def make_queries(corpus_path: Path, n: int, seed: int) -> list[dict[str, str]]:
 
 
 def source_vectors(n_sources: int, seed: int) -> tuple[list[str], np.ndarray, float]:
-    """MiniLM vectors of ``n_sources`` real title+abstract records (cached); returns (numbers, X, seconds)."""
+    """MiniLM vectors of real title+abstract records (cached); returns (numbers, X, seconds).
+
+    ``n_sources`` > 0: a random sample of that many records (the ``copies`` scheme's sources, as before);
+    0: every distinct real title+abstract text once (records sharing a text, e.g. one patent in two exports,
+    are embedded once, so no two real vectors are copies of each other)."""
     import duckdb
 
     from patnav.search.embedder import get_embedder
 
     emb = get_embedder(MODEL)
-    cache = OUT / f"source-vectors-{emb.name}-{emb.version}-{n_sources}-{seed}.npz"
+    tag = f"{n_sources}-{seed}" if n_sources > 0 else "all-distinct"
+    cache = OUT / f"source-vectors-{emb.name}-{emb.version}-{tag}.npz"
     if cache.exists():
         z = np.load(cache)
         return list(z["numbers"]), z["vectors"], float(z["seconds"])
@@ -326,8 +352,15 @@ def source_vectors(n_sources: int, seed: int) -> tuple[list[str], np.ndarray, fl
         ).fetchall()
     finally:
         con.close()
-    rows = random.Random(seed).sample(rows, min(n_sources, len(rows)))
+    if n_sources > 0:
+        rows = random.Random(seed).sample(rows, min(n_sources, len(rows)))
     texts = ["\n".join(p.strip() for p in (t, a) if p and p.strip()) for _, t, a in rows]
+    if n_sources <= 0:
+        first = {}
+        for i, text in enumerate(texts):
+            first.setdefault(text, i)
+        keep = sorted(first.values())
+        rows, texts = [rows[i] for i in keep], [texts[i] for i in keep]
     started = time.perf_counter()
     parts = []
     for i in range(0, len(texts), 256):
@@ -339,8 +372,95 @@ def source_vectors(n_sources: int, seed: int) -> tuple[list[str], np.ndarray, fl
     return [r[0] for r in rows], vecs, seconds
 
 
-def write_vector_store(corpus_path: Path, src: np.ndarray, noise: float, seed: int) -> Path:
-    """Every document's vector (source + noise, re-normalised) in patnav's vector-store layout."""
+def record_sources(numbers: list[str]) -> np.ndarray:
+    """For each real record with an abstract, in publication-number order (the corpus's source ``k``), the row
+    of its text in ``numbers`` (the distinct texts of ``source_vectors(0, ...)``), so that document i, whose
+    text is record ``i mod len`` 's, gets a vector resampled from the real vector of that same text."""
+    import duckdb
+
+    con = duckdb.connect(str(source_corpus() / "corpus.duckdb"), read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT publication_number, title, abstract FROM publications WHERE trim(coalesce(abstract, '')) <> ''"
+            " ORDER BY publication_number"
+        ).fetchall()
+    finally:
+        con.close()
+    row_of_number = {n: i for i, n in enumerate(numbers)}
+    row_of_text: dict[str, int] = {}
+    out = np.empty(len(rows), np.int64)
+    for k, (number, t, a) in enumerate(rows):
+        text = "\n".join(p.strip() for p in (t, a) if p and p.strip())
+        if number in row_of_number:
+            row_of_text.setdefault(text, row_of_number[number])
+        out[k] = row_of_text[text]  # the distinct list keeps the first record of each text
+    return out
+
+
+def real_neighbours(real: np.ndarray, k: int) -> np.ndarray:
+    """Row indices of each real vector's ``k`` nearest other real vectors (exact, cosine)."""
+    out = np.empty((len(real), k), np.int64)
+    for start in range(0, len(real), 1024):
+        sims = real[start : start + 1024] @ real.T
+        sims[np.arange(len(sims)), np.arange(start, start + len(sims))] = -np.inf
+        top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        out[start : start + len(sims)] = top
+    return out
+
+
+def between_vectors(
+    real: np.ndarray, base: np.ndarray, nbrs: np.ndarray, noise: float, rng: np.random.Generator
+) -> np.ndarray:
+    """The ``between`` scheme: for each document with source row ``base[j]``, a random point on the segment from
+    that real vector towards one of its nearest real neighbours (chosen uniformly among ``nbrs``' columns),
+    at weight t ~ U(0, 0.5) (so it stays nearer its own source), plus N(0, noise^2) per dimension, re-normalised."""
+    other = nbrs[base, rng.integers(0, nbrs.shape[1], len(base))]
+    t = rng.uniform(0.0, 0.5, (len(base), 1)).astype(np.float32)
+    v = (1 - t) * real[base] + t * real[other]
+    v += rng.normal(0.0, noise, v.shape).astype(np.float32)
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    return v.astype(np.float32)
+
+
+def local_vectors(
+    real: np.ndarray, base: np.ndarray, nbrs: np.ndarray, spread: float, noise: float, rng: np.random.Generator
+) -> np.ndarray:
+    """The ``local`` scheme: for each document with source row ``base[j]``, that real vector a moved along the
+    directions to its nearest real neighbours b_1..b_K (``nbrs``' columns): a + sum_k c_k (b_k - a) with
+    c_k ~ N(0, spread^2), plus N(0, noise^2) per dimension, re-normalised. The documents around a real one then
+    differ from it the way its real neighbours do (in the few directions real documents vary in there), not by
+    isotropic noise in all 384 dimensions, which would make every source a ball of mutually equidistant copies."""
+    out = np.empty((len(base), real.shape[1]), np.float32)
+    for start in range(0, len(base), 8192):
+        b = base[start : start + 8192]
+        a = real[b]
+        c = rng.normal(0.0, spread, (len(b), nbrs.shape[1])).astype(np.float32)
+        v = a + np.einsum("ij,ijk->ik", c, real[nbrs[b]] - a[:, None, :])
+        v += rng.normal(0.0, noise, v.shape).astype(np.float32)
+        v /= np.linalg.norm(v, axis=1, keepdims=True)
+        out[start : start + len(b)] = v
+    return out
+
+
+def write_vector_store(
+    corpus_path: Path,
+    src: np.ndarray,
+    noise: float,
+    seed: int,
+    *,
+    scheme: str = "copies",
+    neighbours: int = 10,
+    spread: float = 0.3,
+    of_record: np.ndarray | None = None,
+) -> Path:
+    """Every document's vector in patnav's vector-store layout.
+
+    ``copies`` (the old scheme): document i = source (i mod len(src)) + N(0, noise^2) per dimension,
+    re-normalised. ``local`` and ``between``: document i's source is the real vector of its own text
+    (``of_record[i mod len(of_record)]``); the first copy of each real record keeps that vector unchanged, every
+    other copy is a :func:`local_vectors` (``spread``) or :func:`between_vectors` point around it, built from
+    its ``neighbours`` nearest real neighbours.
+    """
     import duckdb
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -363,12 +483,23 @@ def write_vector_store(corpus_path: Path, src: np.ndarray, noise: float, seed: i
         con.close()
     n = len(numbers)
     rng = np.random.default_rng(seed)
+    nbrs = real_neighbours(src, neighbours) if scheme in ("local", "between") else None
     shard_col = np.empty(n, np.int32)
     row_col = np.empty(n, np.int32)
     for shard, start in enumerate(range(0, n, COMPACT_SHARD_ROWS), start=1):
         idx = np.arange(start, min(start + COMPACT_SHARD_ROWS, n))
-        v = src[idx % len(src)] + rng.normal(0.0, noise, (len(idx), src.shape[1])).astype(np.float32)
-        v /= np.linalg.norm(v, axis=1, keepdims=True)
+        if scheme in ("local", "between"):
+            assert of_record is not None and nbrs is not None
+            base = of_record[idx % len(of_record)]
+            if scheme == "local":
+                v = local_vectors(src, base, nbrs, spread, noise, rng)
+            else:
+                v = between_vectors(src, base, nbrs, noise, rng)
+            first = idx < len(of_record)
+            v[first] = src[base[first]]
+        else:
+            v = src[idx % len(src)] + rng.normal(0.0, noise, (len(idx), src.shape[1])).astype(np.float32)
+            v /= np.linalg.norm(v, axis=1, keepdims=True)
         np.save(path / SHARDS_DIR / f"{shard:08d}.npy", v.astype(np.float32), allow_pickle=False)
         shard_col[idx] = shard
         row_col[idx] = idx - start
@@ -387,27 +518,92 @@ def write_vector_store(corpus_path: Path, src: np.ndarray, noise: float, seed: i
     return path
 
 
+def nn_sims(points: np.ndarray, X: np.ndarray, self_rows: np.ndarray | None, k: int = 10) -> np.ndarray:
+    """Similarities of each of ``points`` to its 1st..``k``-th nearest row of ``X`` (exact), shape (len, k);
+    ``self_rows[j]``, the row of ``X`` that is point j itself, is left out."""
+    out = np.empty((len(points), k), np.float32)
+    for start in range(0, len(points), 64):
+        sims = points[start : start + 64] @ X.T
+        if self_rows is not None:
+            sims[np.arange(len(sims)), self_rows[start : start + 64]] = -np.inf
+        top = np.partition(-sims, k - 1, axis=1)[:, :k]
+        out[start : start + len(sims)] = -np.sort(top, axis=1)  # best first
+    return out
+
+
+def nn_profile(real: np.ndarray, X: np.ndarray, seed: int, full_points: int = 500) -> dict[str, Any]:
+    """Nearest-neighbour similarities of the real vectors against those of the resampled store ``X``.
+
+    The comparison that can be made honestly is at the same density: the real vectors among themselves
+    (n = all of them, and random halves and quarters to show how the similarities grow with density) against a
+    random sample of the same sizes drawn from the resampled store. Also printed: ``full_points`` random stored
+    vectors against the whole store (what the index really holds; no real counterpart at that size)."""
+    rng = np.random.default_rng(seed + 1)
+    qs = (10, 50, 90)
+    out: dict[str, Any] = {"quantiles": list(qs), "rows": []}
+
+    def row(label: str, sims: np.ndarray, n: int) -> None:
+        out["rows"].append(
+            {
+                "label": label,
+                "n": n,
+                "nn1": [float(x) for x in np.percentile(sims[:, 0], qs)],
+                "nn10": [float(x) for x in np.percentile(sims[:, 9], qs)],
+            }
+        )
+
+    for size in (len(real) // 4, len(real) // 2, len(real)):
+        pick = np.sort(rng.choice(len(real), size, replace=False))
+        R = real[pick]
+        row("real", nn_sims(R, R, np.arange(size)), size)
+        pick = np.sort(rng.choice(len(X), size, replace=False))
+        S = np.ascontiguousarray(X[pick])
+        row("resampled", nn_sims(S, S, np.arange(size)), size)
+    pick = np.sort(rng.choice(len(X), min(full_points, len(X)), replace=False))
+    row(f"resampled, {len(pick)} points", nn_sims(np.ascontiguousarray(X[pick]), X, pick), len(X))
+    return out
+
+
 # ----------------------------------------------------------------------------------------------- phases
 
 
-def build_phase(args: argparse.Namespace) -> dict[str, Any]:
+def vector_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The resampling scheme and its parameters, as recorded in the build (``--reuse`` rebuilds on change)."""
+    from patnav.search import vectors as pv
+
+    return {
+        "scheme": args.vectors,
+        "sources": args.embed_sources,
+        "noise": args.noise,
+        "neighbours": args.neighbours if args.vectors != "copies" else None,
+        "spread": args.spread if args.vectors == "local" else None,
+        "seed": args.seed,
+        "hnsw": [pv.HNSW_CONNECTIVITY, pv.HNSW_EXPANSION_ADD, pv.HNSW_DTYPE],  # what the saved graph depends on
+    }
+
+
+def build_vectors(args: argparse.Namespace, corpus_path: Path) -> dict[str, Any]:
+    """Resampled vectors written in patnav's layout, then the HNSW graph built by ``VectorStore.ensure_index``
+    (timed), then the nearest-neighbour comparison of real and resampled vectors (not timed)."""
     from patnav.search.vectors import VectorStore
 
-    corpus_path = OUT / f"corpus-{args.docs}"
-    res: dict[str, Any] = {}
-    log(f"creating the resampled corpus of {args.docs:,} documents (not timed as indexing) …")
-    res["corpus"] = build_big_corpus(corpus_path, args.docs)
-    gc.collect()
-
-    res.update(build_text_indexes(corpus_path, args.docs))
-
+    res: dict[str, Any] = {"vector_settings": vector_settings(args)}
     log("vectors: source embeddings …")
-    _, src, embed_s = source_vectors(args.embed_sources, args.seed)
+    numbers, src, embed_s = source_vectors(args.embed_sources, args.seed)
     res["embedding"] = {"texts": len(src), "seconds": embed_s}
+    of_record = record_sources(numbers) if args.vectors != "copies" else None
     t = time.perf_counter()
-    vpath = write_vector_store(corpus_path, src, args.noise, args.seed)
+    vpath = write_vector_store(
+        corpus_path,
+        src,
+        args.noise,
+        args.seed,
+        scheme=args.vectors,
+        neighbours=args.neighbours,
+        spread=args.spread,
+        of_record=of_record,
+    )
     res["vector_write_seconds"] = time.perf_counter() - t
-    del src
     gc.collect()
     log("vectors: HNSW build (VectorStore.ensure_index) …")
     t = time.perf_counter()
@@ -416,7 +612,25 @@ def build_phase(args: argparse.Namespace) -> dict[str, Any]:
     t = time.perf_counter()
     size = store.ensure_index(save=True)
     res["hnsw"] = {"vectors": size, "seconds": time.perf_counter() - t, "load_seconds": load_s}
-    res["build_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    res["build_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before the comparison
+    log("vectors: nearest-neighbour similarities, real vs resampled …")
+    real = src if args.vectors != "copies" else source_vectors(0, args.seed)[1]
+    res["nn_profile"] = nn_profile(real, store.vectors, args.seed)
+    del store, src, real
+    gc.collect()
+    return res
+
+
+def build_phase(args: argparse.Namespace) -> dict[str, Any]:
+    corpus_path = OUT / f"corpus-{args.docs}"
+    res: dict[str, Any] = {}
+    log(f"creating the resampled corpus of {args.docs:,} documents (not timed as indexing) …")
+    res["corpus"] = build_big_corpus(corpus_path, args.docs)
+    gc.collect()
+
+    res.update(build_text_indexes(corpus_path, args.docs))
+
+    res.update(build_vectors(args, corpus_path))  # also records the build's peak memory
     return res
 
 
@@ -499,6 +713,7 @@ def query_phase(args: argparse.Namespace) -> dict[str, Any]:
         res["rss_after_bm25_mb"] = rss_mb()
 
         # -- vectors -------------------------------------------------------------------------------------
+        load_before = os.getloadavg()[0]
         emb = get_embedder(MODEL)
         texts = [q["words"] for q in queries]
         emb.embed(texts[:4], kind="query")
@@ -533,7 +748,23 @@ def query_phase(args: argparse.Namespace) -> dict[str, Any]:
             "brute": {"p50": pct(brute_t, 50), "p99": pct(brute_t, 99)},
             "recall@10": float(np.mean(recalls)),
             "recall@10_min": float(np.min(recalls)),
+            "load_average": [load_before, os.getloadavg()[0]],
         }
+        sweep = []
+        truths = [{store.numbers[int(i)] for i in np.argpartition(-(X @ q), 9)[:10]} for q in qvecs]
+        for ef in args.ef_sweep:  # other ef_search values on the same graph, for the record (not the default)
+            store._index.expansion_search = ef
+            for q in qvecs[:5]:
+                store.search(q, 10)
+            ts, rs = [], []
+            for q, truth in zip(qvecs, truths, strict=True):
+                X @ q  # as in the main loop, brute force runs between graph searches (same cache state)
+                t = time.perf_counter()
+                got = {n for n, _ in store.search(q, 10)}
+                ts.append(time.perf_counter() - t)
+                rs.append(len(truth & got) / 10)
+            sweep.append({"ef_search": ef, "p50": pct(ts, 50), "p99": pct(ts, 99), "recall@10": float(np.mean(rs))})
+        res["vectors"]["ef_sweep"] = sweep
         res["rss_after_vectors_mb"] = rss_mb()
         corpus.close()
         del store, X
@@ -583,11 +814,39 @@ def report(args: argparse.Namespace, b: dict[str, Any], q: dict[str, Any]) -> No
         f" chars); corpus written by SQL into the corpus schema in {c['seconds']:.0f}s (not part of indexing)"
     )
     e = b["embedding"]
-    print(
-        f"  RESAMPLED VECTORS: {e['texts']:,} real records embedded with MiniLM ({e['seconds']:.0f}s, cached); the"
-        f" vector of document i = vector of source (i mod {e['texts']:,}) + N(0, {args.noise}^2) noise per"
-        f" dimension, re-normalised; text and vector sources of a document differ (latency only)"
-    )
+    vs = b.get("vector_settings") or {"scheme": "copies", "noise": COPIES_NOISE}
+    if vs["scheme"] == "local":
+        print(
+            f"  RESAMPLED VECTORS: the {e['texts']:,} distinct real title+abstract texts embedded with MiniLM"
+            f" ({e['seconds']:.0f}s, cached); each document starts from the real vector a of its own text; the first"
+            f" copy of each real record keeps it unchanged, every other copy is a moved along the directions to its"
+            f" {vs['neighbours']} nearest real neighbours b_k: a + sum c_k (b_k - a), c_k ~ N(0, {vs['spread']}^2),"
+            f" plus N(0, {vs['noise']}^2) noise per dimension, re-normalised (--vectors between / copies: the"
+            f" other schemes)"
+        )
+    elif vs["scheme"] == "between":
+        print(
+            f"  RESAMPLED VECTORS: the {e['texts']:,} distinct real title+abstract texts embedded with MiniLM"
+            f" ({e['seconds']:.0f}s, cached); each document starts from the real vector of its own text; the first"
+            f" copy of each real record keeps it unchanged, every other copy is a random point between it and one"
+            f" of its {vs['neighbours']} nearest real neighbours (weight t ~ U(0, 0.5) towards the neighbour) plus"
+            f" N(0, {vs['noise']}^2) noise per dimension, re-normalised"
+        )
+    else:
+        print(
+            f"  RESAMPLED VECTORS: {e['texts']:,} real records embedded with MiniLM ({e['seconds']:.0f}s, cached);"
+            f" the vector of document i = vector of source (i mod {e['texts']:,}) + N(0, {vs['noise']}^2) noise"
+            f" per dimension, re-normalised (the old 'copies' scheme: ~{c['docs'] // e['texts']:,} near-copies of"
+            f" each source, so a query's true top 10 are near-ties); text and vector sources of a document differ"
+        )
+    prof = b.get("nn_profile")
+    if prof:
+        qs = "/".join(f"p{q}" for q in prof["quantiles"])
+        print(f"  nearest-neighbour cosine similarity, {qs}: real vectors against resampled ones at the same size")
+        for r in prof["rows"]:
+            nn1 = " ".join(f"{x:.3f}" for x in r["nn1"])
+            nn10 = " ".join(f"{x:.3f}" for x in r["nn10"])
+            print(f"    {r['label']:26s} n={r['n']:>9,}: 1st neighbour {nn1}; 10th neighbour {nn10}")
     pi, ri = b["patnav_index"], b["raw_index"]
     pr, rr = pi["docs"] / pi["seconds"], ri["docs"] / ri["seconds"]
     print("\nindexing (title + abstract + names etc. for patnav; title + abstract for raw)")
@@ -624,9 +883,15 @@ def report(args: argparse.Namespace, b: dict[str, Any], q: dict[str, Any]) -> No
         f"; {bm['patnav']['p50'] / bm['raw_bare']['p50']:.2f} x the bare search"
     )
 
+    from patnav.search import vectors as pv
+
     v = q["vectors"]
     speed = v["brute"]["p50"] / v["hnsw"]["p50"]
-    print(f"\nvector top-10 over {v['n']:,} vectors (dim 384), {q['queries']} title-word queries")
+    print(
+        f"\nvector top-10 over {v['n']:,} vectors (dim 384, resampled: {vs['scheme']}), {q['queries']} title-word"
+        f" queries; patnav settings: usearch HNSW, M={pv.HNSW_CONNECTIVITY}, ef_add={pv.HNSW_EXPANSION_ADD},"
+        f" ef_search={pv.HNSW_EXPANSION_SEARCH}, {pv.HNSW_DTYPE} graph, results re-scored in float32"
+    )
     print(f"  {'':44s} {'p50 ms':>8s} {'p99 ms':>8s}")
     print(f"  {'VectorStore.search (HNSW, patnav settings)':44s} {v['hnsw']['p50']:>8.2f} {v['hnsw']['p99']:>8.2f}")
     print(f"  {'brute force numpy X @ q + argpartition':44s} {v['brute']['p50']:>8.2f} {v['brute']['p99']:>8.2f}")
@@ -638,6 +903,15 @@ def report(args: argparse.Namespace, b: dict[str, Any], q: dict[str, Any]) -> No
         "  target recall@10 >= 0.95 at >= 20x brute force: "
         + ("MET" if v["recall@10"] >= 0.95 and speed >= 20 else "MISSED")
     )
+    for r in v.get("ef_sweep", []):
+        print(
+            f"  for the record, same graph with ef_search={r['ef_search']} (not the default): p50"
+            f" {r['p50']:.2f} ms, p99 {r['p99']:.2f} ms, recall@10 {r['recall@10']:.3f},"
+            f" speed-up {v['brute']['p50'] / r['p50']:.0f}x"
+        )
+    la = v.get("load_average")
+    if la:
+        print(f"  1-min load average before / after the vector queries: {la[0]:.2f} / {la[1]:.2f} (2 cores)")
     qe = q["query_embedding"]
     print(f"  query embedding (MiniLM, one text): p50 {qe['p50']:.1f} ms, p99 {qe['p99']:.1f} ms")
 
@@ -679,12 +953,48 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--docs", type=int, default=1_000_000)
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--hybrid-queries", type=int, default=200)
-    ap.add_argument("--embed-sources", type=int, default=1000, help="real records embedded with MiniLM (cached)")
-    ap.add_argument("--noise", type=float, default=0.02, help="sigma of the per-dimension noise on resampled vectors")
+    ap.add_argument(
+        "--vectors",
+        choices=["local", "between", "copies"],
+        default="local",
+        help="resampling of the vectors: local = a real vector moved along the directions to its real neighbours"
+        " (default); between = a point between a real vector and one real neighbour; copies = the old scheme,"
+        " --embed-sources sources each copied with noise",
+    )
+    ap.add_argument(
+        "--embed-sources",
+        type=int,
+        help="real records embedded with MiniLM (cached); 0 = every distinct text (default for local and between;"
+        " 1000 for copies)",
+    )
+    ap.add_argument(
+        "--noise",
+        type=float,
+        help=f"sigma of the per-dimension noise on resampled vectors (default {LOCAL_NOISE} for local,"
+        f" {BETWEEN_NOISE} for between, {COPIES_NOISE} for copies)",
+    )
+    ap.add_argument("--neighbours", type=int, default=10, help="local, between: real neighbours used per source")
+    ap.add_argument(
+        "--spread", type=float, default=0.3, help="local: sigma of the weight of each neighbour's direction"
+    )
+    ap.add_argument(
+        "--ef-sweep",
+        type=lambda x: [int(v) for v in x.split(",") if v],
+        default=[],
+        help="comma-separated ef_search values also measured on the same graph, for the record (e.g. 128,512)",
+    )
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--reuse", action="store_true", help="skip the build; query what the last build left")
+    ap.add_argument(
+        "--reuse",
+        action="store_true",
+        help="query the last build, rebuilding only its text indexes or vectors when they are out of date",
+    )
     ap.add_argument("--phase", choices=["query"], help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.embed_sources is None:
+        args.embed_sources = 1000 if args.vectors == "copies" else 0
+    if args.noise is None:
+        args.noise = {"local": LOCAL_NOISE, "between": BETWEEN_NOISE, "copies": COPIES_NOISE}[args.vectors]
     OUT.mkdir(parents=True, exist_ok=True)
     if args.phase == "query":
         print(json.dumps(query_phase(args)))
@@ -697,6 +1007,10 @@ def main(argv: list[str] | None = None) -> int:
         if not text_indexes_current(corpus_path, args.docs):
             log("--reuse: the text indexes are of an older layout: rebuilding them (vectors kept)")
             b.update(build_text_indexes(corpus_path, args.docs))
+            build_file.write_text(json.dumps(b))
+        if b.get("vector_settings") != vector_settings(args):
+            log("--reuse: the vectors were resampled otherwise (or with other HNSW settings): rebuilding them")
+            b.update(build_vectors(args, corpus_path))
             build_file.write_text(json.dumps(b))
     else:
         b = build_phase(args)
@@ -715,6 +1029,8 @@ def main(argv: list[str] | None = None) -> int:
         str(args.hybrid_queries),
         "--seed",
         str(args.seed),
+        "--ef-sweep",
+        ",".join(map(str, args.ef_sweep)),
     ]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     q = json.loads(out.stdout.strip().splitlines()[-1])
