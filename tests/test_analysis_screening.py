@@ -279,3 +279,24 @@ def test_rd_starting_points_grouped_and_newest_first(searcher: Searcher, engine:
     us_only = starting_points(searcher, engine, proposal, countries=["US"], limit=5, level="main_group")
     assert all(p.publication_number.startswith("US") for p in us_only.hits)
     assert all(c.endswith("/00") for p in us_only.hits for c in p.codes)
+
+
+def test_design_around_names_the_claim_elements_a_description_leaves_out(
+    searcher: Searcher, engine: Engine, grant: dict[str, Any]
+) -> None:
+    from patnav.analysis.screening import design_around
+
+    result = screen(searcher, engine, _product(grant), countries=["US"], as_of=AS_OF, limit=5)
+    items = design_around(result, _product(grant))
+    assert items and all(d.elements for d in items) and any(len(d.elements) >= 3 for d in items)
+    assert {d.publication_number for d in items} <= {h.publication_number for h in result.hits}
+    for d in items:  # absent means: shares no word with the description (the preamble never counts)
+        assert all(not e.shared for e in d.absent) and d.elements[0] not in d.absent
+        assert all(e in d.absent for e in d.elements[1:] if not e.shared)
+    own = next(h for h in result.hits if h.publication_number == grant["publication_number"])
+    claim_text = own.claims[0].text
+    same = next(d for d in design_around(result, claim_text) if d.publication_number == own.publication_number)
+    assert same.absent == ()  # a description that is the claim itself leaves nothing out
+    unrelated = design_around(result, "a wooden baseball bat with a leather grip")
+    mine = next(d for d in unrelated if d.publication_number == own.publication_number)
+    assert len(mine.absent) >= len(mine.elements) - 2  # nearly every element is missing from an unrelated text

@@ -267,3 +267,27 @@ def test_cli_project_new_takes_the_client_and_the_industry_file(tmp_path: Path) 
     assert (project.industry_file, project.client) == (str(table.resolve()), "IBM Corp.")
     res = CliRunner().invoke(app, [*new, "bad", "--industry-file", str(tmp_path / "missing.csv")])
     assert res.exit_code != 0 and "missing.csv" in res.output
+
+
+def test_the_design_around_section_lists_the_elements_a_proposal_leaves_out() -> None:
+    """HAND-WRITTEN claim elements (the analysis itself is tested on real grants in test_analysis_screening)."""
+    from patnav.analysis.screening import ClaimElement, DesignAround
+    from patnav.navigation.type_sections import design_around_section
+
+    item = DesignAround(
+        "US1234567B2",
+        1,
+        (
+            ClaimElement("A valve assembly comprising", ("valv",)),
+            ClaimElement("a spring biasing the valve closed", ("spring", "valv")),
+            ClaimElement("a pressure sensor coupled to the housing", ()),
+        ),
+    )
+    section = design_around_section([item, DesignAround("US7654321B1", None, (ClaimElement("A chair", ()),))], "zh_CN")
+    table = next(b for b in section.blocks if b.kind == "table")
+    assert section.title == "规避设计候选"
+    assert table.rows[0] == ["US1234567B2", 1, 3, 1, "a pressure sensor coupled to the housing"]
+    assert table.rows[1][3] == 0  # a one-element claim has only its preamble: nothing to leave out
+    assert any(b.kind == "note" and "不构成法律意见" in b.text for b in section.blocks)
+    empty = design_around_section([], "en")
+    assert [b.kind for b in empty.blocks] == ["note"]

@@ -608,6 +608,52 @@ def screen(
 
 
 @dataclass(frozen=True, slots=True)
+class ClaimElement:
+    """One element of a claim (:func:`claim_elements`) and the description's words it shares (analysed forms)."""
+
+    text: str
+    shared: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DesignAround:
+    """A screened patent's most relevant independent claim, cut into its elements, with those the description
+    does not mention (:attr:`absent`).
+
+    Under the all-elements rule a product infringes a claim literally only if it has every element of it, so an
+    element the product can leave out or do differently is where a design-around may start. Screening, not a
+    legal opinion: the doctrine of equivalents can still reach an element done differently, and a word the
+    description shares does not make an element present.
+    """
+
+    publication_number: str
+    claim_number: int | None
+    elements: tuple[ClaimElement, ...]
+
+    @property
+    def absent(self) -> tuple[ClaimElement, ...]:
+        """The elements that share no word with the description, the preamble (first element) left out."""
+        return tuple(e for e in self.elements[1:] if not e.shared)
+
+
+def design_around(screening: Screening, description: str) -> tuple[DesignAround, ...]:
+    """For each hit of ``screening`` with claims, its best-ranked independent claim element by element, marking
+    what ``description`` shares with each (GB/T 39551's R&D frame: design-around candidates)."""
+    wanted = set(_claim_tokens(description, query=True)) | set(_claim_tokens(description))
+    out: list[DesignAround] = []
+    for hit in screening.hits:
+        if not hit.claims:
+            continue
+        claim = hit.claims[0]
+        elements = tuple(
+            ClaimElement(piece.strip(), tuple(sorted(set(_claim_tokens(piece)) & wanted)))
+            for piece in claim_elements(claim.text)
+        )
+        out.append(DesignAround(hit.publication_number, claim.number, elements))
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
 class StartingPoint:
     """A patent near the proposal: ``rank`` by ``similarity``; ``applicants`` (harmonised), ``codes`` (IPC at
     the chosen level, CPC when it has no IPC); ``date`` is when the invention was made as far as known (the

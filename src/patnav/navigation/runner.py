@@ -23,6 +23,7 @@ from patnav.analysis.effects import effect_matrix
 from patnav.analysis.geography import geography
 from patnav.analysis.patent_set import register_patent_set
 from patnav.analysis.players import players
+from patnav.analysis.screening import design_around
 from patnav.analysis.talent import talent
 from patnav.analysis.technology import technology
 from patnav.analysis.trends import default_as_of, trends
@@ -34,6 +35,7 @@ from patnav.navigation import conclusions as frames
 from patnav.navigation import sections
 from patnav.navigation.patent_set import SetBuild, build_set
 from patnav.navigation.project import Project, ProjectError
+from patnav.navigation.type_sections import design_around_section
 from patnav.report.model import Note, Paragraph, Report, Section, Table
 
 FORMATS = ("html", "pdf", "docx", "xlsx")
@@ -315,6 +317,8 @@ def run_project(
             core = benchmark_section(
                 bench, pl, lang, indicators=origin, client_named=any(r == "client" for _n, _k, r in entities)
             )
+        if project.type == "rnd" and screening is not None:
+            extra["design_around"] = design_around(screening, project.proposal or "")
         place, place_note = (None, None)
         if project.type == "rnd" and project.proposal and land is not None:
             place, place_note = _starting_place(land, gaps, project.proposal, lang)
@@ -344,6 +348,7 @@ def run_project(
         sections.quality_section(quality, manifest, lang, project.top),
         *([core] if core is not None else []),
         *([sections.screening_section(screening, lang)] if screening is not None else []),
+        *([design_around_section(extra["design_around"], lang)] if "design_around" in extra else []),
         *([talent_part] if project.type != "talent" else []),
         frames.conclusions(project, tr, pl, geo, quality, lang, extra),
     ]

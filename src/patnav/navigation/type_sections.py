@@ -19,6 +19,7 @@ from typing import Any
 from patnav.analysis.industry_match import IndustryMatch
 from patnav.analysis.landscape import Crowding, Landscape, StartingPoint, WhiteSpace
 from patnav.analysis.players import Applicant, Players
+from patnav.analysis.screening import DesignAround
 from patnav.i18n import N_, gettext
 from patnav.navigation.sections import _pct
 from patnav.report.model import Chart, KeyFigures, Note, Paragraph, Section, Table
@@ -439,6 +440,65 @@ def match_section(match: IndustryMatch | None, lang: str, *, region: str | None,
             )
         )
     return Section("match", title, blocks)
+
+
+# -- R&D: design-around candidates ------------------------------------------------------------------------------
+
+#: how much of an element the table shows (the whole claim is in the risk-screening section)
+ELEMENT_CHARS = 160
+
+
+def design_around_section(items: Sequence[DesignAround], lang: str) -> Section:
+    """For each screened patent with claims: its most relevant independent claim's elements, and those the
+    proposal does not mention (GB/T 39551's R&D frame: design-around candidates), with the all-elements caveat."""
+    g = lambda m: gettext(m, lang)  # noqa: E731
+    title = g("Design-around candidates")
+    if not items:
+        return Section(
+            "design_around",
+            title,
+            [Note(g("No screened patent has claims in the corpus: there are no claim elements to compare."))],
+        )
+
+    def cut(text: str) -> str:
+        return text if len(text) <= ELEMENT_CHARS else text[: ELEMENT_CHARS - 1] + "…"
+
+    with_absent = [d for d in items if d.absent]
+    rows = [
+        [d.publication_number, d.claim_number if d.claim_number is not None else "—", len(d.elements),
+         len(d.absent), " | ".join(cut(e.text) for e in d.absent[:3]) + (" …" if len(d.absent) > 3 else "")]
+        for d in items
+    ]  # fmt: skip
+    blocks: list[Any] = [
+        Paragraph(
+            g(
+                "{n} of the {total} closest patents in force have claim elements the proposal does not mention: a "
+                "design that leaves such an element out, or does it differently, may fall outside that claim."
+            ).format(n=len(with_absent), total=len(items)),
+            figures={"with_absent": len(with_absent), "patents": len(items)},
+        ),
+        Table(
+            [
+                g("publication"),
+                g("claim"),
+                g("elements"),
+                g("not in the proposal"),
+                g("elements the proposal does not mention"),
+            ],
+            rows,
+            caption=g("Claim elements of the closest patents in force against the proposal"),
+            source="patnav.analysis.screening.design_around (the best-ranked independent claim of each patent, cut "
+            "at semicolons and colons; its preamble not counted; words compared after analysis)",
+        ),
+        Note(
+            g(
+                "Screening, not a legal opinion: a claim is infringed literally only by a product with all its "
+                "elements, but an element done differently can still be an equivalent, and a shared word does not "
+                "make an element present. Have a patent attorney read the claims."
+            )
+        ),
+    ]
+    return Section("design_around", title, blocks)
 
 
 def match_sentence(match: IndustryMatch, lang: str) -> str:
