@@ -143,6 +143,7 @@ def test_family_grouping_hides_members(analyst: Any) -> None:
     by_doc = {f["value"]: f["count"] for f in flat["facets"]["country"]}
     by_family = {f["value"]: f["count"] for f in grouped["facets"]["country"]}
     assert sum(by_family.values()) < sum(by_doc.values())
+    assert all(n <= by_doc[value] for value, n in by_family.items() if value in by_doc)  # never more families
     page = analyst.get("/search", params={"q": FAMILY_QUERY, "group": "family"})
     assert f"{top['family_hidden']} more in this family" in page.text
     assert "Counts are families, like the grouped list." in page.text

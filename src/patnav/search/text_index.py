@@ -887,7 +887,7 @@ class TextIndex:
         """Run a query: ranked hits (with snippets), total matches and facet counts over all matches.
 
         With ``collapse_family`` the hits are one per family and the facets count families, like the list they
-        sit beside (tantivy's cardinality estimate, as for the family total).
+        sit beside (tantivy's cardinality estimate, as for the family total, never above the documents counted).
 
         Raises :class:`IndexMissingError` when there is no index, :class:`QuerySyntaxError` for bad text.
         Facets: ``applicant`` (harmonised), ``ipc`` (subclass), ``year`` (publication year), ``country``.
@@ -971,12 +971,15 @@ class TextIndex:
                 facet_counts[name] = [
                     FacetCount(
                         _facet_value(b["key"]),
-                        round(float(b["families"]["value"])) if collapse_family else int(b["doc_count"]),
+                        # an estimate (HyperLogLog), so bounded by the documents it counts
+                        min(int(b["doc_count"]), round(float(b["families"]["value"])))
+                        if collapse_family
+                        else int(b["doc_count"]),
                     )
                     for b in buckets
                 ]
             if collapse_family:
-                families = round(float(result.get("_families", {}).get("value", 0)))
+                families = min(total, round(float(result.get("_families", {}).get("value", 0))))
         else:
             facet_counts = {name: [] for name in facets}
         return TextResults(
