@@ -328,13 +328,27 @@ def make_queries(corpus_path: Path, n: int, seed: int) -> list[dict[str, str]]:
 # ----------------------------------------------------------------------------------------------- vectors
 
 
+def abstract_records() -> list[tuple[str, str | None, str]]:
+    """``(publication_number, title, abstract)`` of every real record with an abstract, by number: the sources
+    of both the resampled texts and their vectors."""
+    import duckdb
+
+    con = duckdb.connect(str(source_corpus() / "corpus.duckdb"), read_only=True)
+    try:
+        return con.execute(
+            "SELECT publication_number, title, abstract FROM publications WHERE trim(coalesce(abstract, '')) <> ''"
+            " ORDER BY publication_number"
+        ).fetchall()
+    finally:
+        con.close()
+
+
 def source_vectors(n_sources: int, seed: int) -> tuple[list[str], np.ndarray, float]:
     """MiniLM vectors of real title+abstract records (cached); returns (numbers, X, seconds).
 
     ``n_sources`` > 0: a random sample of that many records (the ``copies`` scheme's sources, as before);
     0: every distinct real title+abstract text once (records sharing a text, e.g. one patent in two exports,
     are embedded once, so no two real vectors are copies of each other)."""
-    import duckdb
 
     from patnav.search.embedder import get_embedder
 
@@ -344,14 +358,7 @@ def source_vectors(n_sources: int, seed: int) -> tuple[list[str], np.ndarray, fl
     if cache.exists():
         z = np.load(cache)
         return list(z["numbers"]), z["vectors"], float(z["seconds"])
-    con = duckdb.connect(str(source_corpus() / "corpus.duckdb"), read_only=True)
-    try:
-        rows = con.execute(
-            "SELECT publication_number, title, abstract FROM publications WHERE trim(coalesce(abstract, '')) <> ''"
-            " ORDER BY publication_number"
-        ).fetchall()
-    finally:
-        con.close()
+    rows = abstract_records()
     if n_sources > 0:
         rows = random.Random(seed).sample(rows, min(n_sources, len(rows)))
     texts = ["\n".join(p.strip() for p in (t, a) if p and p.strip()) for _, t, a in rows]
@@ -376,16 +383,8 @@ def record_sources(numbers: list[str]) -> np.ndarray:
     """For each real record with an abstract, in publication-number order (the corpus's source ``k``), the row
     of its text in ``numbers`` (the distinct texts of ``source_vectors(0, ...)``), so that document i, whose
     text is record ``i mod len`` 's, gets a vector resampled from the real vector of that same text."""
-    import duckdb
 
-    con = duckdb.connect(str(source_corpus() / "corpus.duckdb"), read_only=True)
-    try:
-        rows = con.execute(
-            "SELECT publication_number, title, abstract FROM publications WHERE trim(coalesce(abstract, '')) <> ''"
-            " ORDER BY publication_number"
-        ).fetchall()
-    finally:
-        con.close()
+    rows = abstract_records()
     row_of_number = {n: i for i, n in enumerate(numbers)}
     row_of_text: dict[str, int] = {}
     out = np.empty(len(rows), np.int64)
