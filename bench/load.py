@@ -9,8 +9,12 @@ The server is ``patnav serve`` in its own processes (``--workers``, default 2 on
 corpus of ``make demo`` (``$PATNAV_CORPUS`` or var/corpus) with a fresh app database in bench/out/load/.
 Bounded: at most --requests requests, at most --seconds seconds.
 
-Prints throughput, p50/p95/p99 latency per kind and overall, the error count, and how much CPU the load
-generator itself took (it shares the machine; it speaks HTTP/1.1 over raw sockets to take as little as it
+Then, with the load over, one client asks for --probe pages of each kind that the load never asked for, one
+after another, and the server's CPU time (all its processes, from /proc) is divided by the pages: the CPU one
+page costs, a figure that moves much less than latency when the machine is shared.
+
+Prints throughput, p50/p95/p99 latency per kind and overall, the error count, the CPU per page, and how much CPU
+the load generator itself took (it shares the machine; it speaks HTTP/1.1 over raw sockets to take as little as it
 can). Target on a 2-core machine with the demo corpus: zero errors, p95 <= 300 ms for search and patent pages.
 """
 
@@ -64,6 +68,37 @@ def _samples(corpus: Path, n: int, seed: int) -> tuple[list[str], list[str]]:
         q = f"ti:({' '.join(rng.sample(words, 2))})"
         queries.append(q + (" AND pd:[2000 TO 2020]" if i % 2 else ""))
     return numbers, queries
+
+
+def _tree_cpu_s(root: int) -> float:
+    """User + system CPU seconds of process ``root`` and its descendants, alive now (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    stats: dict[int, list[str]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        stats[int(entry.name)] = fields
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+    tick = os.sysconf("SC_CLK_TCK")
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        if pid in stats:
+            total += (int(stats[pid][11]) + int(stats[pid][12])) / tick
+        todo.extend(children.get(pid, []))
+    return total
+
+
+def _cpu_per_page(c: httpx.Client, server: int, paths: list[str]) -> float:
+    """Server CPU milliseconds per page over ``paths`` asked for one after another."""
+    before = _tree_cpu_s(server)
+    for path in paths:
+        c.get(path)
+    return (_tree_cpu_s(server) - before) * 1000 / max(1, len(paths))
 
 
 def _start_server(args: argparse.Namespace, env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -182,6 +217,7 @@ def main() -> None:
     ap.add_argument("--no-report", action="store_true")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--pool", type=int, default=4000, help="distinct publications (and queries) drawn from")
+    ap.add_argument("--probe", type=int, default=200, help="pages of each kind for the CPU-per-page figure")
     args = ap.parse_args()
 
     corpus = Path(os.environ.get("PATNAV_CORPUS", ROOT / "var" / "corpus")).resolve()
@@ -196,7 +232,10 @@ def main() -> None:
                    capture_output=True)  # fmt: skip
     subprocess.run([exe, "admin", "create-user", "bench", "--org", "bench", "--role", "analyst", "--password",
                     PASSWORD], env=env, check=True, capture_output=True)  # fmt: skip
-    numbers, queries = _samples(corpus, args.pool, args.seed)
+    numbers, queries = _samples(corpus, args.pool + args.probe, args.seed)
+    probe_numbers, numbers = numbers[: args.probe], numbers[args.probe :]
+    probe_queries = [q for q in queries[: args.probe] if q not in set(queries[args.probe :])]
+    queries = queries[args.probe :]
     proc = _start_server(args, env)
     base = f"http://127.0.0.1:{args.port}"
     try:
@@ -230,6 +269,12 @@ def main() -> None:
         asyncio.run(run_all())
         elapsed = time.monotonic() - started
         cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+        per_page = {
+            "search": _cpu_per_page(c, proc.pid, [f"/search?{httpx.QueryParams({'q': q})}" for q in probe_queries]),
+            "patent": _cpu_per_page(c, proc.pid, [f"/patents/{n}" for n in probe_numbers]),
+        }
+        if report is not None:
+            per_page["report"] = _cpu_per_page(c, proc.pid, [report] * max(1, args.probe // 10))
         c.close()
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
@@ -255,6 +300,8 @@ def main() -> None:
         bad = sum(1 for _f, _m, ok in mine if not ok)
         print(f"{kind:<8} {len(ms):>6} {statistics.median(ms):>8.1f} {_percentile(ms, 95):>8.1f} "
               f"{_percentile(ms, 99):>8.1f} {bad:>7} {len(firsts):>6} {_percentile(firsts, 95):>10.1f}")  # fmt: skip
+    print("server CPU per page, asked one after another (pages the load never asked for; the report page again"
+          " and again): " + ", ".join(f"{k} {v:.1f} ms" for k, v in per_page.items()))  # fmt: skip
     print("target: zero errors; p95 <= 300 ms for search and patent pages (2-core machine, demo corpus)")
 
 

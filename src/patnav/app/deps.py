@@ -28,7 +28,9 @@ CSRF_FIELD = "csrf_token"
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 
-def get_settings(request: Request) -> Settings:
+# Dependencies that do not block are ``async def``: FastAPI runs a plain ``def`` dependency in a worker thread,
+# two thread hops per request for a lookup.
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
@@ -50,7 +52,7 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
     finally:
         if db.in_transaction():
             await run_in_threadpool(db.close)
-        else:
+        elif db.identity_map or db.new or db.deleted:  # a session that held nothing has nothing to release
             db.close()
 
 
@@ -165,4 +167,8 @@ def paginate(page: int = 1, per_page: int = 20) -> tuple[int, int]:
     return page, per_page
 
 
-Page = Annotated[tuple[int, int], Depends(paginate)]
+async def _page(page: int = 1, per_page: int = 20) -> tuple[int, int]:
+    return paginate(page, per_page)
+
+
+Page = Annotated[tuple[int, int], Depends(_page)]

@@ -32,6 +32,8 @@ class Settings:
     #: 40 threads (the default of the thread pool) requests were served in random order, which stretched the
     #: slowest twentieth to three times the median under load.
     threads: int = 2
+    #: Let FastAPI's OpenTelemetry instrumentation run (for a deployment that configures a provider itself).
+    telemetry: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
     def org_dir(self, org_slug: str) -> Path:
@@ -62,4 +64,5 @@ def load_settings() -> Settings:
         login_window_s=_int("PATNAV_LOGIN_WINDOW_S", 300),
         session_hours=_int("PATNAV_SESSION_HOURS", 12),
         threads=max(1, _int("PATNAV_THREADS", 2)),
+        telemetry=os.environ.get("PATNAV_TELEMETRY", "") in ("1", "true", "yes"),
     )

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import threading
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -83,6 +84,10 @@ def create_app(settings: Settings | None = None, *, jobs: bool = True, migrate: 
         import anyio.to_thread
 
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
+        if jobs:  # a serving process, not a test's app: load the word dictionaries before the first query
+            from patnav.search.analysis import warm_up
+
+            threading.Thread(target=warm_up, name="patnav-warm-up", daemon=True).start()
         dispatcher = None
         if jobs:
             from patnav.app.jobs import Dispatcher
@@ -104,6 +109,9 @@ def create_app(settings: Settings | None = None, *, jobs: bool = True, migrate: 
         redoc_url=None,
         openapi_url="/api/openapi.json",
         lifespan=lifespan,
+        # FastAPI asks OpenTelemetry on every request whether anyone listens; patnav configures no exporter
+        # (no network at run time), so the question is switched off unless PATNAV_TELEMETRY asks for it.
+        telemetry=None if settings.telemetry else {"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
 

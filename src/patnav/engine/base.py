@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import pyarrow as pa
@@ -131,8 +132,11 @@ def placeholders(sql: str) -> list[str]:
     return [m.group(1) for m in _PLACEHOLDER.finditer(sql) if m.group(1)]
 
 
+@lru_cache(maxsize=512)
 def rewrite_placeholders(sql: str, prefix: str) -> str:
-    """``sql`` with each ``:name`` placeholder written as ``<prefix>name`` (DuckDB wants ``$name``)."""
+    """``sql`` with each ``:name`` placeholder written as ``<prefix>name`` (DuckDB wants ``$name``).
+
+    Kept for the few hundred statements a process runs again and again (the patent page's, the indicators')."""
     return _PLACEHOLDER.sub(lambda m: f"{prefix}{m.group(1)}" if m.group(1) else m.group(0), sql)
 
 

@@ -222,6 +222,13 @@ def tokens(text: str | None, lang: str | None = None, *, query: bool = False) ->
     return out
 
 
+def warm_up() -> None:
+    """Load the Chinese and Japanese word dictionaries and the stemmer now (about a second), so the first
+    query in those languages does not wait for them; a server calls this once at start."""
+    for text, lang in (("专利导航", "zh"), ("特許ナビゲーション", "ja"), ("navigation", "en")):
+        tokens(text, lang, query=True)
+
+
 @lru_cache(maxsize=4096)
 def query_tokens(text: str, lang: str | None = None) -> tuple[str, ...]:
     """:func:`tokens` of a query term, remembered: one search analyses the same words to compile its query,

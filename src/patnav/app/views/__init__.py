@@ -5,4 +5,5 @@ from __future__ import annotations
 
 from patnav.app.views import account, admin, auth, dashboards, data, jobs, patents, projects, search
 
-ROUTERS = [m.router for m in (auth, account, admin, jobs, search, patents, projects, dashboards, data)]
+# Matched in this order, one router after another: the pages asked for most come first.
+ROUTERS = [m.router for m in (search, patents, projects, auth, account, admin, jobs, dashboards, data)]

@@ -18,11 +18,11 @@ from typing import Any
 
 import pyarrow as pa
 from fastapi import APIRouter, Request
-from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, Response
 
 from patnav.app.corpora import corpus_path
 from patnav.app.deps import AppSettings, Principal, may
+from patnav.app.encode import plain
 from patnav.app.errors import AppError
 from patnav.app.pages import render
 from patnav.app.permissions import Action
@@ -30,7 +30,7 @@ from patnav.app.searchers import indicator_run, searcher
 from patnav.app.views.search import ScopeParam, error_page, search_url
 from patnav.corpus.store import RECORD_SECTIONS
 from patnav.engine.base import rewrite_placeholders
-from patnav.i18n import catalogue, current_lang
+from patnav.i18n import catalogue, current_lang, gettext
 from patnav.indicators.sql import KIND_SUFFIX
 
 router = APIRouter()
@@ -110,10 +110,16 @@ def _at(positions: dict[str, list[int]], number: str) -> pa.Array:
     return pa.array(positions.get(number, []), type=pa.int64())
 
 
-def _indicators(path: Any, number: str, me: Principal) -> dict[str, Any]:
-    """The publication's indicators with each value's meaning, or why a value (or the whole run) is missing."""
+@functools.cache
+def _meanings(lang: str) -> dict[str, str]:
+    """Indicator column → its one-line definition in ``lang``."""
     from patnav.indicators.explain import definitions
 
+    return {k: gettext(_msgid(v), lang) for k, v in definitions().items()}
+
+
+def _indicators(path: Any, number: str, me: Principal) -> dict[str, Any]:
+    """The publication's indicators with each value's meaning, or why a value (or the whole run) is missing."""
     loaded = indicator_run(path)
     if loaded is None:
         return {"available": False, "reason": me.t("No indicators were computed for this corpus yet."), "items": []}
@@ -130,7 +136,7 @@ def _indicators(path: Any, number: str, me: Principal) -> dict[str, Any]:
     for r in run.missing.take(_at(loaded.missing, number)).to_pylist():
         reasons.setdefault(r["indicator"], []).append(me.t(r["reason"]))
     labels = run.manifest.get("labels", {})
-    meanings = {k: me.t(_msgid(v)) for k, v in definitions().items()}
+    meanings = _meanings(me.lang)
     items = []
     for key, value in row.items():
         if key in ("publication_number", "country", "doc_type", "stage"):
@@ -229,7 +235,7 @@ def patent_record(settings: Any, me: Principal, number: str, scope: str) -> dict
         for n in got.family
     ]
     bibliography = {k: v for k, v in record.items() if k not in SECTIONS}
-    return jsonable_encoder(
+    return plain(
         {
             "publication_number": found,
             "requested": text,
