@@ -103,9 +103,11 @@ MATRIX: dict[tuple[str, str], tuple[Any, str]] = {
     ("POST", "/api/v1/uploads"): (Action.UPLOAD, "file"),
     ("GET", "/api/v1/uploads"): (SIGNED, "get"),
     ("GET", "/api/v1/uploads/{upload_id}"): (SIGNED, "get"),
+    ("DELETE", "/api/v1/uploads/{upload_id}"): (Action.UPLOAD, "fresh-upload"),
     ("GET", "/api/v1/quarantine"): (SIGNED, "get"),
     ("GET", "/data"): (SIGNED, "get"),
     ("POST", "/data/upload"): (Action.UPLOAD, "file"),
+    ("POST", "/data/uploads/{upload_id}/delete"): (Action.UPLOAD, "fresh-upload"),
 }
 
 #: a real query that selects a small set (11 publications): a run takes seconds, not a minute
@@ -158,6 +160,15 @@ class World:
         c = self.clients[username]
         return c.post("/api/v1/tokens", json={"name": f"t{next(self.counter)}"}).json()["id"]
 
+    def fresh_upload(self) -> int:
+        """A new upload of alpha's (its load stays queued: this platform runs no jobs), for a call that deletes it."""
+        n = next(self.counter)
+        r = self.clients["alpha-analyst"].post(
+            "/api/v1/uploads", files={"file": (f"fresh{n}.csv", self.sample.read_bytes(), "text/csv")}
+        )
+        assert r.status_code == 202, r.text
+        return r.json()["upload"]["id"]
+
     def fresh_project(self) -> int:
         r = self.clients["alpha-analyst"].post(
             "/api/v1/projects", json={"name": f"tmp{next(self.counter)}", "query": "ti:robot", "lang": "en"}
@@ -199,6 +210,8 @@ def _call(w: World, username: str, method: str, path: str, how: str) -> Any:
         fields["token_id"] = w.token_of(username)
     if how == "fresh-project":
         fields["project_id"] = w.fresh_project()
+    if how == "fresh-upload":
+        fields["upload_id"] = w.fresh_upload()
     if how == "edit-project":  # the fresh project's own file with a new title: a valid edit
         fields["project_id"] = w.fresh_project()
         owner = w.clients["alpha-analyst"]
@@ -240,7 +253,7 @@ def _call(w: World, username: str, method: str, path: str, how: str) -> Any:
         return c.request(method, url, files=files, data={"csrf_token": c.headers["X-CSRF-Token"]}, params=params)
     if (
         how == "form"
-        or (how == "fresh-project" and not path.startswith("/api/"))
+        or (how in ("fresh-project", "fresh-upload") and not path.startswith("/api/"))
         or (how == "fresh-token" and not path.startswith("/api/"))
     ):
         return c.request(method, url, data={**form, "csrf_token": c.headers["X-CSRF-Token"]}, params=params)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from babel.messages.extract import extract_from_dir
@@ -140,3 +141,89 @@ def test_job_progress_lines_are_shown_in_the_readers_language() -> None:
     assert head.startswith(gettext("indicators", "zh_CN") + ": ") and head.endswith("legal_status")
     assert progress_text("gp-search-deep-learning.csv · 1,200", "ja") == "gp-search-deep-learning.csv · 1,200"
     assert progress_text("full-text index", "en") == "full-text index" and progress_text(None, "ja") == ""
+
+
+# -- quarantine reasons ------------------------------------------------------------------------------------------
+
+#: Where rejected records and their reasons are made: the readers, the normalisers whose errors become reasons, the
+#: loader (a file that breaks off) and the XML guard.
+REASON_SOURCES = [SRC / "ingest", SRC / "model", SRC / "corpus" / "loader.py"]
+
+
+def _python_files() -> list[Path]:
+    return [p for root in REASON_SOURCES for p in ([root] if root.is_file() else sorted(root.rglob("*.py")))]
+
+
+def _n_template(node: ast.AST) -> str | None:
+    """The msgid of ``N_("…")`` (implicitly concatenated literals included), else None."""
+    if (
+        isinstance(node, ast.Call)
+        and getattr(node.func, "id", None) == "N_"
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+    ):
+        return str(node.args[0].value)
+    return None
+
+
+def _reason_templates() -> dict[str, str]:
+    """Every template a rejection reason can be made from: ``Reason(N_("…"), …)`` and the ``N_`` reasons handed to
+    the normalisers' errors (``raise PatentNumberError(text, N_("…"))``), each with where it is written."""
+    found: dict[str, str] = {}
+    for path in _python_files():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and (template := _n_template(node)) is not None:
+                found.setdefault(template, f"{path.relative_to(SRC)}:{node.lineno}")
+    return found
+
+
+def test_every_rejection_reason_is_a_translatable_template() -> None:
+    """A ``Rejected`` reason is a Reason (a template and its values) or one passed on, never a bare or f-string:
+    a new call site written as ``Rejected(pos, f"…{exc}")`` or ``str(exc)`` fails here."""
+    bad = []
+    for path in _python_files():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Rejected"):
+                continue
+            reason = node.args[1] if len(node.args) > 1 else next(k.value for k in node.keywords if k.arg == "reason")
+            ok = isinstance(reason, ast.Name | ast.Attribute) or (
+                isinstance(reason, ast.Call) and getattr(reason.func, "id", None) in ("Reason", "reason_of")
+            )
+            if not ok:
+                bad.append(f"{path.relative_to(SRC)}:{node.lineno}")
+    assert bad == []
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "ja"])
+def test_every_rejection_reason_template_is_translated(lang: str) -> None:
+    templates = _reason_templates()
+    assert len(templates) > 50  # the readers', loader's and normalisers' reasons
+    missing = {t: where for t, where in templates.items() if t not in catalogue(lang)}
+    assert missing == {}
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "ja"])
+def test_normaliser_errors_read_in_the_users_language_and_stay_english_as_text(lang: str) -> None:
+    """A number or a date that cannot be read: ``str(exc)`` is the English message it always was; its ``message``
+    renders the template and every nested one in ``lang``, with the input kept as written."""
+    from patnav.model.dates import DateParseError, parse_date
+    from patnav.model.numbers import PatentNumberError, parse_application_number, parse_publication_number
+
+    pub, app, date = parse_publication_number, parse_application_number, parse_date
+    cases: list[tuple[Any, str, str, str]] = [
+        (pub, "XX123", "'XX123' is not a patent number: 'XX' is not a WIPO ST.3 office code", "XX123"),
+        (pub, "US123456789", "'US123456789' is not a patent number: a US grant has 1 to 8 digits, "
+         "a pre-grant publication 11", "US123456789"),
+        (app, "CN201510756373.5", "'CN201510756373.5' is not an application number: wrong check digit '5', "
+         "CNIPA's check digit for 201510756373 is '6'", "201510756373"),
+        (date, "2015-02-30", "'2015-02-30' is not a date: no such day (day is out of range for month)", "2015-02-30"),
+        (date, "03/04/2015", "'03/04/2015' is not a date: month/day order unknown: 2015-03-04 (MDY) or 2015-04-03 "
+         "(DMY); pass order='MDY' or order='DMY'", "2015-04-03"),
+    ]  # fmt: skip
+    for parse, text, english, kept in cases:
+        with pytest.raises((PatentNumberError, DateParseError)) as info:
+            parse(text)
+        assert str(info.value) == english
+        shown = info.value.message.text(lang)
+        assert kept in shown and shown != english
+        assert not re.search(r"\b(is not|digits|office code|check digit|no such day|order unknown)\b", shown), shown

@@ -284,17 +284,19 @@ def corpus_quarantine(
     corpus: CorpusOpt = None,
 ) -> None:
     """Records that were rejected, with file, position, field and reason."""
+    from patnav.corpus.quarantine import read_rows, reason_text
+    from patnav.i18n import current_lang
+
     store = _open_corpus(corpus, read_only=True)
-    rows = store.con.execute(
-        "SELECT source_file, position, field, reason FROM quarantine ORDER BY source_file, position LIMIT ?", [limit]
-    ).fetchall()
+    rows = read_rows(store.con, order="source_file, position", limit=limit)
     total = store.con.execute("SELECT count(*) FROM quarantine").fetchone()[0]  # type: ignore[index]
     store.close()
     table = Table(title=_("Quarantine: {n} records").format(n=total))
     for col in (_("source"), _("position"), _("field"), _("reason")):
         table.add_column(col, overflow="fold")
-    for src, pos, fld, reason in rows:
-        table.add_row(_short(src, 50), pos or "", fld or "", reason)
+    lang = current_lang()
+    for row in rows:
+        table.add_row(_short(row["source_file"], 50), row["position"] or "", row["field"] or "", reason_text(row, lang))
     console.print(table)
 
 

@@ -23,7 +23,8 @@ import pyarrow as pa
 
 from patnav.corpus.rows import publication_rows
 from patnav.corpus.store import Corpus, Positioned, PreparedPublications, Provenance, WriteCounts
-from patnav.ingest.base import NotRecognisedError, Reader, Rejected, Source, SourceError
+from patnav.i18n import N_
+from patnav.ingest.base import NotRecognisedError, Reader, Reason, Rejected, Source, SourceError, reason_of
 from patnav.ingest.registry import get_reader, sniff
 from patnav.ingest.sources import iter_sources
 from patnav.model.records import Publication
@@ -234,7 +235,10 @@ def load_source(
             {
                 "position": f"after record {position}",
                 "field": None,
-                "reason": f"the file could not be read further ({rep.message}); records after this point are missing",
+                "reason": Reason(
+                    N_("the file could not be read further ({problem}); records after this point are missing"),
+                    problem=Reason(N_("{kind}: {problem}"), kind=type(exc).__name__, problem=reason_of(exc)),
+                ),
                 "raw": None,
             }
         )

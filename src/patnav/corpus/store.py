@@ -29,8 +29,9 @@ from patnav.corpus.rows import (
     publication_rows,
     transaction_rows,
 )
+from patnav.model.reasons import reason_json
 from patnav.model.records import FamilyMember, LegalEvent, LegalEventCode, Publication, Transaction
-from patnav.model.schema import KEYED_TABLES, PROVENANCE, PUBLICATION_CHILDREN, TABLES
+from patnav.model.schema import ADDED_COLUMNS, KEYED_TABLES, PROVENANCE, PUBLICATION_CHILDREN, TABLES
 
 DB_FILE = "corpus.duckdb"
 PARQUET_DIR = "parquet"
@@ -289,6 +290,11 @@ class Corpus:
             empty = schema.empty_table()
             self.con.register("empty", empty)
             self.con.execute(f"CREATE TABLE IF NOT EXISTS {name} AS SELECT * FROM empty WHERE false")
+        for name, columns in ADDED_COLUMNS.items():  # a corpus written before these columns existed
+            for column in columns:
+                kind = "VARCHAR" if TABLES[name].field(column).type == pa.string() else None
+                assert kind is not None, f"{name}.{column}: add its SQL type here"
+                self.con.execute(f"ALTER TABLE {name} ADD COLUMN IF NOT EXISTS {column} {kind}")
         for ddl in _META_DDL:
             self.con.execute(ddl)
         for table in _NUMBER_INDEXED:
@@ -429,10 +435,15 @@ class Corpus:
         return WriteCounts(new=n)
 
     def quarantine(self, rows: list[dict[str, Any]], prov: Provenance) -> int:
-        """Record rejected records; the same rejection recorded twice is kept once. Returns rows added."""
+        """Record rejected records; the same rejection recorded twice is kept once. Returns rows added.
+
+        A reason that is a :class:`~patnav.model.reasons.Reason` is stored with its template and values
+        (``reason_id``, ``reason_params``) beside its English text, so it can be shown in the reader's language.
+        """
         if not rows:
             return 0
         for r in rows:
+            r["reason_id"], r["reason_params"] = reason_json(r.get("reason"))
             r["source_file"] = prov.source_file
             r["reader"] = prov.reader
             r["reader_version"] = prov.reader_version

@@ -13,12 +13,21 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, ClassVar, Protocol, runtime_checkable
 
+from patnav.model.reasons import Reason, reason_of
 from patnav.model.records import Record
+
+__all__ = ["NotRecognisedError", "ReadItem", "Reader", "Reason", "Rejected", "Source", "SourceError", "reason_of"]
 
 
 @dataclass(slots=True)
 class Rejected:
-    """A record that could not be loaded: where it was in its source, which field failed and why."""
+    """A record that could not be loaded: where it was in its source, which field failed and why.
+
+    ``reason`` is a :class:`~patnav.model.reasons.Reason`: English text made from an ``N_``-marked template and
+    its values (``Reason(N_("not valid JSON: {problem}"), problem=…)``, or :func:`reason_of` for a normaliser's
+    error), so the quarantine can show it in the reader's language. A plain string still works (it is stored
+    and shown as written, in English).
+    """
 
     position: str
     reason: str

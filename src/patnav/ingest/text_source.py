@@ -22,7 +22,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from patnav.ingest.base import NotRecognisedError, Rejected, Source, SourceError
+from patnav.i18n import N_
+from patnav.ingest.base import NotRecognisedError, Reason, Rejected, Source, SourceError
 from patnav.model.language import script_language
 
 __all__ = [
@@ -280,7 +281,11 @@ def _iter_csv(
             first = record[0] if record else (feed.count, "")
             yield Rejected(
                 position=f"row {row_no} (line {first[0]})",
-                reason=f"unreadable CSV row ({exc}); reading on from line {first[0] + 1}",
+                reason=Reason(
+                    N_("unreadable CSV row ({problem}); reading on from line {line}"),
+                    problem=str(exc),
+                    line=first[0] + 1,
+                ),
                 raw=first[1][:500],
             )
             feed.push_back(record[1:])
@@ -303,9 +308,16 @@ def _iter_csv(
             if len(record) > 1 and '"' in record[0][1]:
                 yield Rejected(
                     position=position,
-                    reason=(
-                        f"unbalanced quote: the row runs over lines {first_line}-{last_line} and has {len(cells)} "
-                        f"fields where the header has {len(header)}; reading on from line {first_line + 1}"
+                    reason=Reason(
+                        N_(
+                            "unbalanced quote: the row runs over lines {first}-{last} and has {cells} fields where "
+                            "the header has {expected}; reading on from line {next}"
+                        ),
+                        first=first_line,
+                        last=last_line,
+                        cells=len(cells),
+                        expected=len(header),
+                        next=first_line + 1,
                     ),
                     raw=record[0][1][:500],
                 )
@@ -314,7 +326,9 @@ def _iter_csv(
                 where = position if len(record) == 1 else f"row {row_no} (lines {first_line}-{last_line})"
                 yield Rejected(
                     position=where,
-                    reason=f"{len(cells)} fields where the header has {len(header)}",
+                    reason=Reason(
+                        N_("{cells} fields where the header has {expected}"), cells=len(cells), expected=len(header)
+                    ),
                     raw="".join(line for _, line in record)[:500],
                 )
             continue
@@ -382,7 +396,9 @@ def _iter_xlsx(
                 if len(cells) > len(header):
                     yield Rejected(
                         position=f"row {row_no} (sheet {ws.title!r}, row {sheet_row})",
-                        reason=f"{len(cells)} cells where the header has {len(header)}",
+                        reason=Reason(
+                            N_("{cells} cells where the header has {expected}"), cells=len(cells), expected=len(header)
+                        ),
                         raw="\t".join(cells)[:500],
                     )
                     continue

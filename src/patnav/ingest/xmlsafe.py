@@ -11,12 +11,26 @@ import re
 
 from lxml import etree
 
+from patnav.i18n import N_
+from patnav.model.reasons import Reason
+
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
 _DOCTYPE_SUBSET = re.compile(rb"<!DOCTYPE[^>\[]*\[(.*?)\]\s*>", re.DOTALL)
 
 
+#: Why such a document is refused (translatable; the reason a rejected record shows).
+ENTITIES_REFUSED = N_("the XML declares entities in its DOCTYPE (entity expansion or external entity)")
+
+
 class UnsafeXMLError(ValueError):
-    """The document declares entities (an entity bomb or an external entity): refused, not expanded."""
+    """The document declares entities (an entity bomb or an external entity): refused, not expanded.
+
+    ``message`` is the reason as a translatable :class:`Reason` (the same English text as ``str(exc)``).
+    """
+
+    def __init__(self, reason: str = ENTITIES_REFUSED) -> None:
+        self.message = reason if isinstance(reason, Reason) else Reason(reason)
+        super().__init__(str(self.message))
 
 
 def _parser(*, recover: bool = False) -> etree.XMLParser:
@@ -41,9 +55,9 @@ def check_safe(data: bytes) -> None:
     head = data[:65536]
     match = _DOCTYPE_SUBSET.search(head)
     if match and _ENTITY_DECL.search(match.group(1)):
-        raise UnsafeXMLError("the XML declares entities in its DOCTYPE (entity expansion or external entity)")
+        raise UnsafeXMLError(ENTITIES_REFUSED)
     if _ENTITY_DECL.search(head) and b"<!DOCTYPE" in head:
-        raise UnsafeXMLError("the XML declares entities in its DOCTYPE (entity expansion or external entity)")
+        raise UnsafeXMLError(ENTITIES_REFUSED)
 
 
 def parse_document(data: bytes, *, recover: bool = False) -> etree._Element:

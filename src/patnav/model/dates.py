@@ -16,6 +16,9 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Literal
 
+from patnav.i18n import N_
+from patnav.model.reasons import Reason
+
 __all__ = ["AmbiguousDateError", "DateOrder", "DateParseError", "detect_date_order", "parse_date"]
 
 DateOrder = Literal["MDY", "DMY"]
@@ -25,12 +28,17 @@ MAX_YEAR = 2100
 
 
 class DateParseError(ValueError):
-    """A text could not be read as a date; the message names the input and the reason."""
+    """A text could not be read as a date; the message names the input and the reason.
+
+    ``reason`` is an ``N_``-marked template (or a :class:`Reason` made from one), so ``message`` (a
+    :class:`Reason`, the same English text as ``str(exc)``) can be shown in the reader's language.
+    """
 
     def __init__(self, text: str, reason: str) -> None:
         self.text = text
-        self.reason = reason
-        super().__init__(f"{text!r} is not a date: {reason}")
+        self.reason = reason if isinstance(reason, Reason) else Reason(reason)
+        self.message = Reason(N_("{text!r} is not a date: {reason}"), text=text, reason=self.reason)
+        super().__init__(str(self.message))
 
 
 class AmbiguousDateError(DateParseError):
@@ -69,17 +77,19 @@ _MDY_TEXT_RE = re.compile(r"^([A-Z]{3,9})\.?[\s\-]+(\d{1,2})(?:ST|ND|RD|TH)?,?[\
 
 def _make(text: str, y: int, m: int, d: int) -> dt.date:
     if not MIN_YEAR <= y <= MAX_YEAR:
-        raise DateParseError(text, f"year {y} is outside {MIN_YEAR}-{MAX_YEAR}")
+        raise DateParseError(
+            text, Reason(N_("year {year} is outside {first}-{last}"), year=y, first=MIN_YEAR, last=MAX_YEAR)
+        )
     try:
         return dt.date(y, m, d)
     except ValueError as exc:
-        raise DateParseError(text, f"no such day ({exc})") from None
+        raise DateParseError(text, Reason(N_("no such day ({problem})"), problem=str(exc))) from None
 
 
 def _year(text: str, y: str) -> int:
     if len(y) == 4:
         return int(y)
-    raise DateParseError(text, "a two-digit year is not accepted")
+    raise DateParseError(text, N_("a two-digit year is not accepted"))
 
 
 @lru_cache(maxsize=65536)
@@ -111,11 +121,14 @@ def parse_date(text: str, *, order: DateOrder | None = None) -> dt.date | None:
             elif a <= 12 and b <= 12:
                 raise AmbiguousDateError(
                     text,
-                    f"month/day order unknown: {y:04d}-{a:02d}-{b:02d} (MDY) or {y:04d}-{b:02d}-{a:02d} (DMY); "
-                    "pass order='MDY' or order='DMY'",
+                    Reason(
+                        N_("month/day order unknown: {mdy} (MDY) or {dmy} (DMY); pass order='MDY' or order='DMY'"),
+                        mdy=f"{y:04d}-{a:02d}-{b:02d}",
+                        dmy=f"{y:04d}-{b:02d}-{a:02d}",
+                    ),
                 )
             else:
-                raise DateParseError(text, "neither part can be a month")
+                raise DateParseError(text, N_("neither part can be a month"))
         return _make(text, y, a, b) if order == "MDY" else _make(text, y, b, a)
     m = _DMY_TEXT_RE.match(s)
     if m and m[2] in _MONTHS:
@@ -123,7 +136,7 @@ def parse_date(text: str, *, order: DateOrder | None = None) -> dt.date | None:
     m = _MDY_TEXT_RE.match(s)
     if m and m[1] in _MONTHS:
         return _make(text, int(m[3]), _MONTHS[m[1]], int(m[2]))
-    raise DateParseError(text, "unrecognised date form")
+    raise DateParseError(text, N_("unrecognised date form"))
 
 
 def detect_date_order(values: Iterable[str]) -> DateOrder | None:
@@ -147,7 +160,12 @@ def detect_date_order(values: Iterable[str]) -> DateOrder | None:
             mdy_seen = v
         if dmy_seen is not None and mdy_seen is not None:
             raise DateParseError(
-                dmy_seen, f"the column mixes day-first ({dmy_seen!r}) and month-first ({mdy_seen!r}) dates"
+                dmy_seen,
+                Reason(
+                    N_("the column mixes day-first ({first!r}) and month-first ({second!r}) dates"),
+                    first=dmy_seen,
+                    second=mdy_seen,
+                ),
             )
     if dmy_seen is not None:
         return "DMY"

@@ -24,6 +24,9 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+from patnav.i18n import N_
+from patnav.model.reasons import Reason
+
 __all__ = [
     "OFFICE_CODES",
     "ApplicationNumber",
@@ -38,14 +41,30 @@ __all__ = [
 ]
 
 
+#: The message of a :class:`PatentNumberError` for each kind of number (``what``), as a translatable template.
+_NOT_A = {
+    "patent number": N_("{text!r} is not a patent number: {reason}"),
+    "application number": N_("{text!r} is not an application number: {reason}"),
+    "CN application serial": N_("{text!r} is not a CN application serial: {reason}"),
+}
+
+
 class PatentNumberError(ValueError):
-    """A text could not be read as a patent number; the message names the input and the reason."""
+    """A text could not be read as a patent number; the message names the input and the reason.
+
+    ``reason`` is an ``N_``-marked template (or a :class:`Reason` made from one), so ``message`` (a
+    :class:`Reason`, the same English text as ``str(exc)``) can be shown in the reader's language.
+    """
 
     def __init__(self, text: str, reason: str, *, what: str = "patent number") -> None:
         self.text = text
-        self.reason = reason
-        article = "an" if what[:1] in "aeiou" else "a"
-        super().__init__(f"{text!r} is not {article} {what}: {reason}")
+        self.reason = reason if isinstance(reason, Reason) else Reason(reason)
+        if what in _NOT_A:
+            self.message = Reason(_NOT_A[what], text=text, reason=self.reason)
+        else:
+            article = "an" if what[:1] in "aeiou" else "a"
+            self.message = Reason(f"{{text!r}} is not {article} {what}: {{reason}}", text=text, reason=self.reason)
+        super().__init__(str(self.message))
 
 
 #: WIPO ST.3 codes of patent offices and organisations (plus historic codes still seen in citations:
@@ -171,7 +190,7 @@ def _canonical_serial(text: str, country: str, prefix: str, raw: str) -> str:
             year, _, serial = raw.partition("/")
             year, serial = _digits(year), _digits(serial)
             if len(year) != 4 or not 1 <= len(serial) <= 7:
-                raise PatentNumberError(text, "a US publication written with '/' must be YYYY/NNNNNNN")
+                raise PatentNumberError(text, N_("a US publication written with '/' must be YYYY/NNNNNNN"))
             return year + serial.zfill(7)
         if len(digits) == 11 and digits[:2] in ("19", "20"):
             return digits
@@ -179,7 +198,7 @@ def _canonical_serial(text: str, country: str, prefix: str, raw: str) -> str:
             return digits[:4] + "0" + digits[4:]
         serial = digits.lstrip("0")
         if not serial or len(serial) > 8:
-            raise PatentNumberError(text, "a US grant has 1 to 8 digits, a pre-grant publication 11")
+            raise PatentNumberError(text, N_("a US grant has 1 to 8 digits, a pre-grant publication 11"))
         return serial
     if country == "WO":
         if "/" in raw:
@@ -190,15 +209,15 @@ def _canonical_serial(text: str, country: str, prefix: str, raw: str) -> str:
         elif len(digits) in (7, 8):  # WO9905487 (YY + 5) or WO03123456 (YY + 6)
             year, serial = digits[:2], digits[2:]
         else:
-            raise PatentNumberError(text, "a WO number is a year and a serial, e.g. WO2019/123456")
+            raise PatentNumberError(text, N_("a WO number is a year and a serial, e.g. WO2019/123456"))
         if len(year) == 2:
             year = _expand_2digit_year(year)
         if len(year) != 4 or not 1 <= len(serial) <= 6:
-            raise PatentNumberError(text, "a WO number is a year and a serial of up to 6 digits")
+            raise PatentNumberError(text, N_("a WO number is a year and a serial of up to 6 digits"))
         return year + serial.zfill(6)
     if country == "EP":
         if len(digits) > 7:
-            raise PatentNumberError(text, "an EP publication number has at most 7 digits")
+            raise PatentNumberError(text, N_("an EP publication number has at most 7 digits"))
         return digits.zfill(7)
     if country == "JP":
         if prefix in ("S", "H"):
@@ -214,7 +233,7 @@ def _canonical_serial(text: str, country: str, prefix: str, raw: str) -> str:
                 return year + serial.zfill(6)
         return digits
     if country == "CN" and len(digits) > 9:
-        raise PatentNumberError(text, "a CN publication number has at most 9 digits (is it an application number?)")
+        raise PatentNumberError(text, N_("a CN publication number has at most 9 digits (is it an application number?)"))
     return digits
 
 
@@ -227,7 +246,7 @@ def _parse_japanese(text: str, m: re.Match[str]) -> PublicationNumber:
     if m["type"] in ("特許", "実登", "実用新案登録", "登録実用新案"):
         serial = _digits(body).lstrip("0")
         if not serial:
-            raise PatentNumberError(text, "no registration number")
+            raise PatentNumberError(text, N_("no registration number"))
         return PublicationNumber("JP", serial, kind)
     parts = _YEAR_SPLIT_RE.split(body, maxsplit=1)
     if len(parts) == 1:
@@ -236,7 +255,7 @@ def _parse_japanese(text: str, m: re.Match[str]) -> PublicationNumber:
     if era:
         return PublicationNumber("JP", era + year.zfill(2) + serial, kind)
     if len(year) != 4:
-        raise PatentNumberError(text, "a Japanese publication needs a 4-digit year or an era (平/昭)")
+        raise PatentNumberError(text, N_("a Japanese publication needs a 4-digit year or an era (平/昭)"))
     return PublicationNumber("JP", year + serial.zfill(6), kind)
 
 
@@ -248,10 +267,10 @@ def parse_publication_number(text: str, *, default_country: str | None = None) -
     Raises :class:`PatentNumberError` naming the input and the reason.
     """
     if not isinstance(text, str):
-        raise PatentNumberError(repr(text), "not a string")
+        raise PatentNumberError(repr(text), N_("not a string"))
     s = _fold(text)
     if not s:
-        raise PatentNumberError(text, "it is empty")
+        raise PatentNumberError(text, N_("it is empty"))
     jm = _JP_TEXT_RE.match(s)
     if jm:
         return _parse_japanese(text, jm)
@@ -259,19 +278,23 @@ def parse_publication_number(text: str, *, default_country: str | None = None) -
     m = _LATIN_RE.match(s)
     if m is None:
         if not any(c.isdigit() for c in s):
-            raise PatentNumberError(text, "it has no digits")
-        raise PatentNumberError(text, "expected a 2-letter office code, digits and an optional kind code")
+            raise PatentNumberError(text, N_("it has no digits"))
+        raise PatentNumberError(text, N_("expected a 2-letter office code, digits and an optional kind code"))
     cc, prefix, raw, kind = m["cc"], m["prefix"] or "", m["digits"], m["kind"]
     if cc is None:
         if default_country is None:
-            raise PatentNumberError(text, "no office code and no default country")
+            raise PatentNumberError(text, N_("no office code and no default country"))
         cc = default_country.strip().upper()
     if cc not in OFFICE_CODES:
-        raise PatentNumberError(text, f"{cc!r} is not a WIPO ST.3 office code")
+        raise PatentNumberError(text, Reason(N_("{code!r} is not a WIPO ST.3 office code"), code=cc))
     if prefix and prefix not in _SERIES_PREFIXES.get(cc, ()):
-        raise PatentNumberError(text, f"{prefix!r} is not a series prefix used by {cc}")
+        raise PatentNumberError(
+            text, Reason(N_("{prefix!r} is not a series prefix used by {office}"), prefix=prefix, office=cc)
+        )
     if kind is not None and not _KIND_RE.match(kind):
-        raise PatentNumberError(text, f"{kind!r} is not a kind code (a letter and an optional digit)")
+        raise PatentNumberError(
+            text, Reason(N_("{kind!r} is not a kind code (a letter and an optional digit)"), kind=kind)
+        )
     return PublicationNumber(cc, _canonical_serial(text, cc, prefix, raw), kind)
 
 
@@ -320,7 +343,7 @@ def cn_check_digit(serial: str) -> str:
     (checked against CN201510756373.6 and the EPO record of CN201380062258.8).
     """
     if not serial.isascii() or not serial.isdigit() or len(serial) not in (8, 12):
-        raise PatentNumberError(serial, "a CN application serial has 8 or 12 digits", what="CN application serial")
+        raise PatentNumberError(serial, N_("a CN application serial has 8 or 12 digits"), what="CN application serial")
     total = sum(int(d) * _CN_WEIGHTS[i % 8] for i, d in enumerate(serial))
     r = total % 11
     return "X" if r == 10 else str(r)
@@ -334,12 +357,17 @@ def _parse_cn_application(text: str, s: str) -> ApplicationNumber | None:
     if check is None and len(serial) in (9, 13):  # check digit glued on (EPO epodoc form)
         serial, check = serial[:-1], serial[-1]
     if len(serial) not in (8, 12):
-        raise PatentNumberError(text, "a CN application number has 8 or 12 digits", what="application number")
+        raise PatentNumberError(text, N_("a CN application number has 8 or 12 digits"), what="application number")
     expected = cn_check_digit(serial)
     if check is not None and check != expected:
         raise PatentNumberError(
             text,
-            f"wrong check digit {check!r}, CNIPA's check digit for {serial} is {expected!r}",
+            Reason(
+                N_("wrong check digit {check!r}, CNIPA's check digit for {serial} is {expected!r}"),
+                check=check,
+                serial=serial,
+                expected=expected,
+            ),
             what="application number",
         )
     return ApplicationNumber("CN", serial, expected)
@@ -355,24 +383,26 @@ def parse_application_number(text: str, *, default_country: str | None = None) -
     absent. Raises :class:`PatentNumberError`.
     """
     if not isinstance(text, str):
-        raise PatentNumberError(repr(text), "not a string", what="application number")
+        raise PatentNumberError(repr(text), N_("not a string"), what="application number")
     s = _fold(text)
     if not s:
-        raise PatentNumberError(text, "it is empty", what="application number")
+        raise PatentNumberError(text, N_("it is empty"), what="application number")
     dc = default_country.strip().upper() if default_country else None
     if s.startswith(("CN", "ZL")) or (dc in (None, "CN") and s[:1].isdigit() and (dc == "CN" or "." in s)):
         app = _parse_cn_application(text, s)
         if app is not None:
             return app
         if not s.startswith(("CN", "ZL")) or s.startswith("ZL"):
-            raise PatentNumberError(text, "not a CN application number", what="application number")
+            raise PatentNumberError(text, N_("not a CN application number"), what="application number")
     m = _PCT_RE.match(s)
     if m:
         cc = m["cc"] or m["cc2"]
         year = m["year"] or m["year2"]
         serial = m["serial"] or m["serial2"]
         if cc not in OFFICE_CODES:
-            raise PatentNumberError(text, f"{cc!r} is not a WIPO ST.3 office code", what="application number")
+            raise PatentNumberError(
+                text, Reason(N_("{code!r} is not a WIPO ST.3 office code"), code=cc), what="application number"
+            )
         if len(year) == 2:
             year = _expand_2digit_year(year)
         return ApplicationNumber("WO", f"{year}{cc}{serial.zfill(6)}")
@@ -384,24 +414,26 @@ def parse_application_number(text: str, *, default_country: str | None = None) -
         return ApplicationNumber("JP", era + year + serial)
     m = _APP_RE.match(s)
     if m is None:
-        reason = "it has no digits" if not any(c.isdigit() for c in s) else "unexpected characters"
+        reason = N_("it has no digits") if not any(c.isdigit() for c in s) else N_("unexpected characters")
         raise PatentNumberError(text, reason, what="application number")
     cc = m["cc"] or dc
     if cc is None:
-        raise PatentNumberError(text, "no office code and no default country", what="application number")
+        raise PatentNumberError(text, N_("no office code and no default country"), what="application number")
     if cc not in OFFICE_CODES:
-        raise PatentNumberError(text, f"{cc!r} is not a WIPO ST.3 office code", what="application number")
+        raise PatentNumberError(
+            text, Reason(N_("{code!r} is not a WIPO ST.3 office code"), code=cc), what="application number"
+        )
     prefix, body = m["prefix"] or "", m["body"]
     if cc == "CN":
         app = _parse_cn_application(text, body)
         if app is None:
-            raise PatentNumberError(text, "not a CN application number", what="application number")
+            raise PatentNumberError(text, N_("not a CN application number"), what="application number")
         return app
     check: str | None = None
     if "." in body and re.search(r"\.[\dX]$", body):  # EP13844704.0, DE10 2012 345 678.9
         body, check = body[:-2], body[-1]
     if "X" in body:
-        raise PatentNumberError(text, "unexpected 'X'", what="application number")
+        raise PatentNumberError(text, N_("unexpected 'X'"), what="application number")
     digits = _digits(body)
     if cc == "EP" and len(digits) == 11 and digits[:2] in ("19", "20") and digits[4] == "0":
         digits = digits[2:4] + digits[5:]  # epodoc EP20130844704 -> EP13844704
@@ -413,7 +445,11 @@ def parse_application_number(text: str, *, default_country: str | None = None) -
         if len(_digits(year)) == 4:
             digits = _digits(year) + _digits(serial).zfill(6)
     elif prefix:
-        raise PatentNumberError(text, f"{prefix!r} is not a series prefix used by {cc}", what="application number")
+        raise PatentNumberError(
+            text,
+            Reason(N_("{prefix!r} is not a series prefix used by {office}"), prefix=prefix, office=cc),
+            what="application number",
+        )
     return ApplicationNumber(cc, prefix + digits, check)
 
 

@@ -179,8 +179,16 @@ QUARANTINE = pa.schema(
         pa.field("reader", pa.string()),
         pa.field("reader_version", pa.string()),
         pa.field("loaded_at", pa.timestamp("us", tz="UTC")),
+        # the reason as a translatable template (an N_-marked msgid) and its values as JSON; NULL in rows written
+        # before these columns existed, which show their English ``reason`` (``patnav.model.reasons``)
+        pa.field("reason_id", pa.string()),
+        pa.field("reason_params", pa.string()),
     ]
 )
+
+#: Columns added to a table after corpora were written without them: added on opening for writing (NULL in old
+#: rows); readers of an old corpus opened read-only select NULL in their place.
+ADDED_COLUMNS: dict[str, tuple[str, ...]] = {"quarantine": ("reason_id", "reason_params")}
 
 #: table name → schema; the order is the order tables are created and exported in.
 TABLES: dict[str, pa.Schema] = {

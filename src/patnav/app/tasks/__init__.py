@@ -20,3 +20,4 @@ from patnav.app.tasks import index as _index  # noqa: E402,F401
 from patnav.app.tasks import indicators as _indicators  # noqa: E402,F401  (each module registers its tasks)
 from patnav.app.tasks import ingest as _ingest  # noqa: E402,F401
 from patnav.app.tasks import project as _project  # noqa: E402,F401
+from patnav.app.tasks import removal as _removal  # noqa: E402,F401

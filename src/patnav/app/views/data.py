@@ -1,6 +1,8 @@
 """Data uploads: a file sent by a person goes into the organisation's private corpus (or, for an administrator,
 the public corpus) through a background "ingest" job; the page and the API list the uploads with their job's
-progress and load counts, and the corpus's quarantine (records that failed, with the reason).
+progress and load counts, and the corpus's quarantine (records that failed, with the reason, in the reader's
+language). An upload can be deleted: a "delete_upload" job takes its file's records back out of the corpus (what
+another file also supplied stays; ``patnav.corpus.removal`` has the rule), then forgets the upload and its file.
 
 The upload endpoints read the request body themselves (``uploads.receive``) instead of letting the framework
 spool the whole form to a temporary file first: that is what lets reading stop at the size limit.
@@ -23,7 +25,7 @@ from patnav.app import jobs as job_service
 from patnav.app.corpora import check_readable, corpus_path
 from patnav.app.deps import DB, AppSettings, Page, Principal, Who, current
 from patnav.app.errors import AppError, forbidden, not_found
-from patnav.app.models import Job, Upload, User
+from patnav.app.models import Job, JobStatus, Upload, User
 from patnav.app.pages import render
 from patnav.app.permissions import Action, allowed
 from patnav.app.settings import Settings
@@ -140,7 +142,9 @@ def _display_source(name: str | None) -> str:
     return Path(head).name + bang + rest
 
 
-def upload_dict(upload: Upload, job: Job | None, username: str | None) -> dict[str, Any]:
+def upload_dict(upload: Upload, job: Job | None, username: str | None, deletion: Job | None = None) -> dict[str, Any]:
+    """An upload as the page and the API show it: its load job and counts, and its deletion job if one was asked
+    for and has not finished (or failed: the upload is still there)."""
     result = job.result if job is not None and job.status == "done" else {}
     return {
         "id": upload.id,
@@ -153,7 +157,21 @@ def upload_dict(upload: Upload, job: Job | None, username: str | None) -> dict[s
         "job": job_dict(job) if job is not None else None,
         "totals": result.get("totals"),
         "sources": result.get("sources", []),
+        "deletion": job_dict(deletion) if deletion is not None else None,
     }
+
+
+def deletions(db: Session, org_id: int) -> dict[int, Job]:
+    """The latest unfinished or failed deletion job of each of the organisation's uploads (a finished one has
+    removed its upload)."""
+    found: dict[int, Job] = {}
+    for job in db.scalars(
+        select(Job)
+        .where(Job.org_id == org_id, Job.kind == DELETE_KIND, Job.status != JobStatus.DONE.value)
+        .order_by(Job.id)
+    ):
+        found[int((job.params or {}).get("upload_id", 0))] = job
+    return found
 
 
 def list_uploads_for(db: Session, me: Principal, number: int, size: int) -> dict[str, Any]:
@@ -168,8 +186,9 @@ def list_uploads_for(db: Session, me: Principal, number: int, size: int) -> dict
         .offset((number - 1) * size)
         .limit(size)
     ).all()
+    pending = deletions(db, me.org.id) if rows else {}
     return {
-        "items": [upload_dict(u, j, name) for u, j, name in rows],
+        "items": [upload_dict(u, j, name, pending.get(u.id)) for u, j, name in rows],
         "page": number,
         "per_page": size,
         "total": total,
@@ -184,6 +203,64 @@ def own_upload(db: Session, me: Principal, upload_id: int) -> Upload:
     return upload
 
 
+DELETE_KIND = "delete_upload"
+
+
+def request_deletion(db: Session, me: Principal, settings: Settings, upload_id: int) -> tuple[Upload, Job]:
+    """Queue the deletion of one of the organisation's uploads and audit it.
+
+    Refused (403) for a role that may not upload (or, for a public-corpus upload, may not upload there); another
+    organisation's upload is not found (404). A load of the upload that is still queued is cancelled first; one
+    that is running is refused (409): cancel it or let it finish, then delete. A deletion already asked for is
+    refused (409) until it has finished or failed.
+    """
+    if not me.can(Action.UPLOAD):
+        raise forbidden()
+    upload = own_upload(db, me, upload_id)
+    if upload.target == "public" and not me.can(Action.UPLOAD_PUBLIC):
+        raise forbidden()
+    pending = deletions(db, me.org.id).get(upload.id)
+    if pending is not None and pending.status in job_service.ACTIVE:
+        raise AppError(409, "upload_deleting", "{name} is already being deleted.", name=upload.filename)
+    load = db.get(Job, upload.job_id) if upload.job_id else None
+    if load is not None and load.status == JobStatus.RUNNING.value:
+        raise AppError(
+            409,
+            "upload_loading",
+            "{name} is still being loaded: cancel its load or wait until it has finished, then delete it.",
+            name=upload.filename,
+        )
+    if load is not None and load.status == JobStatus.QUEUED.value:
+        job_service.cancel(db, me.user, load)
+    job = job_service.submit(
+        db,
+        me.user,
+        DELETE_KIND,
+        {
+            "upload_id": upload.id,
+            "path": upload.stored_path,
+            "corpus": str(corpus_path(settings, me.org.slug, upload.target)),
+            "into": upload.target,
+            "filename": upload.filename,
+            "load_job": upload.job_id,
+        },
+        org_id=me.org.id,
+    )
+    accounts.audit(
+        db,
+        me.user,
+        "upload.delete",
+        f"upload:{upload.id}",
+        filename=upload.filename,
+        size=upload.size,
+        sha256=upload.sha256,
+        into=upload.target,
+        job=job.id,
+    )
+    db.commit()
+    return upload, job
+
+
 def _quarantine_scope(settings: Settings, me: Principal, scope: str) -> Path:
     if scope == "public" and not me.can(Action.UPLOAD_PUBLIC):
         raise forbidden()
@@ -191,12 +268,14 @@ def _quarantine_scope(settings: Settings, me: Principal, scope: str) -> Path:
 
 
 def read_quarantine(
-    path: Path, *, offset: int = 0, limit: int = 50, source: str | None = None
+    path: Path, *, offset: int = 0, limit: int = 50, source: str | None = None, lang: str = "en"
 ) -> tuple[list[dict[str, Any]], int]:
     """Rows of the quarantine of the corpus at ``path`` (all, or those of one stored file and its members),
-    with the total; an empty list when the corpus does not exist yet."""
+    with the total; an empty list when the corpus does not exist yet. ``reason`` is the stored English text,
+    ``reason_text`` the same in ``lang`` (the English text for rows stored before reasons had templates)."""
     import duckdb
 
+    from patnav.corpus.quarantine import read_rows, reason_text
     from patnav.corpus.store import DB_FILE, Corpus
 
     if not (path / DB_FILE).exists():
@@ -204,27 +283,27 @@ def read_quarantine(
     check_readable(path)
     where, params = "", []
     if source is not None:
-        where, params = "WHERE source_file = ? OR starts_with(source_file, ?)", [source, source + "!"]
+        where, params = "source_file = ? OR starts_with(source_file, ?)", [source, source + "!"]
     try:
         with Corpus(path, create=False, read_only=True) as corpus:
-            total = corpus.con.execute(f"SELECT count(*) FROM quarantine {where}", params).fetchone()[0]  # type: ignore[index]
-            rows = corpus.con.execute(
-                f"SELECT source_file, position, field, reason, reader, loaded_at FROM quarantine {where}"
-                " ORDER BY loaded_at DESC, source_file, position LIMIT ? OFFSET ?",
-                [*params, limit, offset],
-            ).fetchall()
+            counted = f"SELECT count(*) FROM quarantine {'WHERE ' + where if where else ''}"
+            total = corpus.con.execute(counted, params).fetchone()[0]  # type: ignore[index]
+            rows = read_rows(corpus.con, where=where, params=params, limit=limit, offset=offset)
     except duckdb.IOException as exc:  # a load holds the file (the writing marker was not yet seen)
         raise AppError(503, "corpus_busy", "This corpus is being updated by a load. Try again in a moment.") from exc
     items = [
         {
-            "file": _display_source(src),
-            "position": _display_source(pos) if pos and pos.startswith("/") else pos,
-            "field": fld,
-            "reason": reason,
-            "reader": reader,
-            "loaded_at": at.isoformat(timespec="seconds") if at is not None else None,
+            "file": _display_source(r["source_file"]),
+            "position": _display_source(r["position"])
+            if r["position"] and r["position"].startswith("/")
+            else r["position"],
+            "field": r["field"],
+            "reason": r["reason"],
+            "reason_text": reason_text(r, lang),
+            "reader": r["reader"],
+            "loaded_at": r["loaded_at"].isoformat(timespec="seconds") if r["loaded_at"] is not None else None,
         }
-        for src, pos, fld, reason, reader, at in rows
+        for r in rows
     ]
     return items, int(total)
 
@@ -263,10 +342,22 @@ def get_upload(upload_id: int, db: DB, me: Who, settings: AppSettings, page: Pag
         offset=(number - 1) * size,
         limit=size,
         source=upload.stored_path,
+        lang=me.lang,
     )
-    out = upload_dict(upload, job, user.username if user else None)
+    out = upload_dict(upload, job, user.username if user else None, deletions(db, me.org.id).get(upload.id))
     out["quarantine"] = {"items": rows, "page": number, "per_page": size, "total": total}
     return out
+
+
+@router.delete("/api/v1/uploads/{upload_id}", status_code=202, tags=["data"])
+def delete_upload_api(upload_id: int, db: DB, me: Who, settings: AppSettings) -> dict[str, Any]:
+    """Delete one of the organisation's uploads (administrators: also the public corpus's): its stored file, its
+    quarantine rows, and the records loaded from it, except what another file still present also supplied (those
+    are rebuilt from that file). Runs as a "delete_upload" job (202: the upload and its job); the search index
+    follows. 403: a role that may not upload; 404: no such upload in the organisation; 409: its load is running,
+    or its deletion already is."""
+    upload, job = request_deletion(db, me, settings, upload_id)
+    return {"upload": {"id": upload.id, "filename": upload.filename, "target": upload.target}, "job": job_dict(job)}
 
 
 @router.get("/api/v1/quarantine", tags=["data"])
@@ -275,7 +366,7 @@ def quarantine(db: DB, me: Who, settings: AppSettings, page: Page, scope: str = 
     corpus, ``scope=public`` the public corpus (administrators only)."""
     path = _quarantine_scope(settings, me, scope)
     number, size = page
-    rows, total = read_quarantine(path, offset=(number - 1) * size, limit=size)
+    rows, total = read_quarantine(path, offset=(number - 1) * size, limit=size, lang=me.lang)
     return {"scope": scope, "items": rows, "page": number, "per_page": size, "total": total}
 
 
@@ -288,7 +379,7 @@ def _data_page(
     quarantines = []
     for scope in ("org", "public") if me.can(Action.UPLOAD_PUBLIC) else ("org",):
         try:
-            rows, total = read_quarantine(corpus_path(settings, me.org.slug, scope), limit=50)
+            rows, total = read_quarantine(corpus_path(settings, me.org.slug, scope), limit=50, lang=me.lang)
             quarantines.append({"scope": scope, "items": rows, "total": total, "busy": False})
         except AppError:
             quarantines.append({"scope": scope, "items": [], "total": 0, "busy": True})
@@ -323,4 +414,17 @@ async def upload_form(request: Request, db: DB, settings: AppSettings) -> Respon
             raise
         db.rollback()
         return _data_page(request, db, who, settings, error=who.t(exc.message, **exc.fields), status=exc.status)
+    return RedirectResponse("/data", status_code=303)
+
+
+@router.post("/data/uploads/{upload_id}/delete", include_in_schema=False)
+def delete_upload_form(upload_id: int, request: Request, db: DB, me: Who, settings: AppSettings) -> Response:
+    """The page's delete button (after its confirmation): back to the data page, with the error if refused."""
+    try:
+        request_deletion(db, me, settings, upload_id)
+    except AppError as exc:
+        if exc.status in (401, 403, 404):
+            raise
+        db.rollback()
+        return _data_page(request, db, me, settings, error=me.t(exc.message, **exc.fields), status=exc.status)
     return RedirectResponse("/data", status_code=303)

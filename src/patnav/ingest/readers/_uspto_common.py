@@ -16,9 +16,10 @@ from typing import BinaryIO
 
 from lxml import etree
 
-from patnav.ingest.base import ReadItem, Rejected, Source
+from patnav.i18n import N_
+from patnav.ingest.base import ReadItem, Reason, Rejected, Source, reason_of
 from patnav.ingest.names import harmonize_name, party_kind
-from patnav.ingest.xmlsafe import UnsafeXMLError, parse_document
+from patnav.ingest.xmlsafe import ENTITIES_REFUSED, UnsafeXMLError, parse_document
 from patnav.model.dates import parse_date
 from patnav.model.numbers import (
     PatentNumberError,
@@ -226,7 +227,7 @@ def prepare_legacy(data: bytes) -> bytes:
             out_prolog.append(token)
         pos = m.end()
     if b"<!ENTITY" in data[pos : pos + 65536]:
-        raise UnsafeXMLError("the XML declares entities outside its prolog")
+        raise UnsafeXMLError(N_("the XML declares entities outside its prolog"))
     body = data[pos:]
     if b"&" in body:
         body = _ENTITY_REF.sub(_entity_sub, body)
@@ -239,7 +240,7 @@ def _check_subset(subset: bytes) -> None:
     while pos < n:
         m = _SUBSET_TOKEN.match(subset, pos)
         if m is None:
-            raise UnsafeXMLError("the XML declares entities in its DOCTYPE (entity expansion or external entity)")
+            raise UnsafeXMLError(ENTITIES_REFUSED)
         pos = m.end()
 
 
@@ -270,7 +271,7 @@ def read_legacy(
             try:
                 pub = extract(root)
             except ValueError as exc:
-                yield Rejected(pos, str(exc), number_field, data[:300].decode("utf-8", "replace"))
+                yield Rejected(pos, reason_of(exc), number_field, data[:300].decode("utf-8", "replace"))
                 continue
             yield pub
 
@@ -282,9 +283,9 @@ def parse(data: bytes, pos: str, *, legacy: bool = False) -> etree._Element | Re
             data = prepare_legacy(data)
         return parse_document(data)
     except UnsafeXMLError as exc:
-        return Rejected(pos, f"refused: {exc}", "xml", _raw_head(data))
+        return Rejected(pos, Reason(N_("refused: {problem}"), problem=reason_of(exc)), "xml", _raw_head(data))
     except etree.XMLSyntaxError as exc:
-        return Rejected(pos, f"malformed XML: {exc}", "xml", _raw_head(data))
+        return Rejected(pos, Reason(N_("malformed XML: {problem}"), problem=str(exc)), "xml", _raw_head(data))
 
 
 def _raw_head(data: bytes, n: int = 300) -> str:

@@ -29,7 +29,8 @@ from typing import ClassVar
 
 from lxml import etree
 
-from patnav.ingest.base import ReadItem, Rejected, Source
+from patnav.i18n import N_
+from patnav.ingest.base import ReadItem, Reason, Rejected, Source, reason_of
 from patnav.ingest.readers._epo_common import (
     block_text,
     child,
@@ -132,20 +133,31 @@ class EpPublicationReader:
         try:
             root, recovered = parse_lenient(data)
         except UnsafeXMLError as exc:
-            yield Rejected(position, str(exc), "xml", data[:200].decode("utf-8", "replace"))
+            yield Rejected(position, reason_of(exc), "xml", data[:200].decode("utf-8", "replace"))
             return
         except etree.XMLSyntaxError as exc:
-            yield Rejected(position, f"not well-formed XML: {exc}", "xml", data[:200].decode("utf-8", "replace"))
+            yield Rejected(
+                position,
+                Reason(N_("not well-formed XML: {problem}"), problem=str(exc)),
+                "xml",
+                data[:200].decode("utf-8", "replace"),
+            )
             return
         if local(root.tag) != "ep-patent-document":
-            yield Rejected(position, f"root element is {local(root.tag)!r}, not ep-patent-document", "root")
+            yield Rejected(
+                position,
+                Reason(
+                    N_("root element is {root!r}, not {expected}"), root=local(root.tag), expected="ep-patent-document"
+                ),
+                "root",
+            )
             return
         try:
             yield self._publication(root, recovered)
         except PatentNumberError as exc:
-            yield Rejected(position, str(exc), "publication_number", root.get("id"))
+            yield Rejected(position, reason_of(exc), "publication_number", root.get("id"))
         except DateParseError as exc:
-            yield Rejected(position, str(exc), "date", root.get("id"))
+            yield Rejected(position, reason_of(exc), "date", root.get("id"))
 
     # -- one document ------------------------------------------------------------------------------------------
 

@@ -80,7 +80,8 @@ from typing import Any, ClassVar
 
 from lxml import etree
 
-from patnav.ingest.base import ReadItem, Rejected, Source
+from patnav.i18n import N_
+from patnav.ingest.base import ReadItem, Reason, Rejected, Source, reason_of
 from patnav.ingest.readers._epo_common import (
     child,
     children,
@@ -173,13 +174,26 @@ class EpoOpsReader:
         try:
             root, _recovered = parse_lenient(data)
         except UnsafeXMLError as exc:
-            yield Rejected(source.name, str(exc), "xml", data[:200].decode("utf-8", "replace"))
+            yield Rejected(source.name, reason_of(exc), "xml", data[:200].decode("utf-8", "replace"))
             return
         except etree.XMLSyntaxError as exc:
-            yield Rejected(source.name, f"not well-formed XML: {exc}", "xml", data[:200].decode("utf-8", "replace"))
+            yield Rejected(
+                source.name,
+                Reason(N_("not well-formed XML: {problem}"), problem=str(exc)),
+                "xml",
+                data[:200].decode("utf-8", "replace"),
+            )
             return
         if local(root.tag) != "world-patent-data":
-            yield Rejected(source.name, f"root element is {local(root.tag)!r}, not ops:world-patent-data", "root")
+            yield Rejected(
+                source.name,
+                Reason(
+                    N_("root element is {root!r}, not {expected}"),
+                    root=local(root.tag),
+                    expected="ops:world-patent-data",
+                ),
+                "root",
+            )
             return
         for section in root:
             tag = local(section.tag)
@@ -202,15 +216,17 @@ class EpoOpsReader:
 
     def _exchange_document(self, doc: etree._Element, position: str) -> Iterator[ReadItem]:
         if doc.get("status") and doc.get("status") != "found" and child(doc, "bibliographic-data") is None:
-            yield Rejected(position, f"OPS status {doc.get('status')!r}", "status", doc.get("doc-number"))
+            yield Rejected(
+                position, Reason(N_("OPS status {status!r}"), status=doc.get("status")), "status", doc.get("doc-number")
+            )
             return
         try:
             pub = self._exchange_publication(doc)
         except PatentNumberError as exc:
-            yield Rejected(position, str(exc), "publication_number", etree.tostring(doc)[:300].decode())
+            yield Rejected(position, reason_of(exc), "publication_number", etree.tostring(doc)[:300].decode())
             return
         except DateParseError as exc:
-            yield Rejected(position, str(exc), "date", doc.get("doc-number"))
+            yield Rejected(position, reason_of(exc), "date", doc.get("doc-number"))
             return
         yield pub
         if pub.family_id:
@@ -394,10 +410,10 @@ class EpoOpsReader:
             try:
                 number = _number_from_docid(_docdb(pub_ids))
             except PatentNumberError as exc:
-                yield Rejected(position, str(exc), "publication_number", etree.tostring(member)[:300].decode())
+                yield Rejected(position, reason_of(exc), "publication_number", etree.tostring(member)[:300].decode())
                 continue
             if number is None:
-                yield Rejected(position, "family member without a publication number", "publication_number")
+                yield Rejected(position, Reason(N_("family member without a publication number")), "publication_number")
                 continue
             app_ref = child(member, "application-reference")
             app_number, _ = self._application(app_ref, number[:2]) if app_ref is not None else (None, None)
@@ -424,7 +440,9 @@ class EpoOpsReader:
     def _legal_event(ev: etree._Element, number: str, position: str, seq: int) -> Iterator[ReadItem]:
         code = (ev.get("code") or "").strip()
         if not code:
-            yield Rejected(position, "legal event without a code", "code", etree.tostring(ev)[:300].decode())
+            yield Rejected(
+                position, Reason(N_("legal event without a code")), "code", etree.tostring(ev)[:300].decode()
+            )
             return
         fields = {local(c.tag): c for c in ev.iter() if local(c.tag).startswith("L")}
         gazette = text(fields.get("L007EP"))
@@ -432,7 +450,7 @@ class EpoOpsReader:
         try:
             date = ymd(gazette) or ymd(effective)
         except DateParseError as exc:
-            yield Rejected(position, str(exc), "event_date", gazette or effective)
+            yield Rejected(position, reason_of(exc), "event_date", gazette or effective)
             return
         parts = [ev.get("desc") or ""]
         ref_country = text(fields.get("L501EP"))
@@ -458,10 +476,12 @@ class EpoOpsReader:
         try:
             number = _number_from_docid(ids[0] if ids else None)
         except PatentNumberError as exc:
-            yield Rejected(position, str(exc), "publication_number")
+            yield Rejected(position, reason_of(exc), "publication_number")
             return
         if number is None:
-            yield Rejected(position, "full-text document without a publication number", "publication_number")
+            yield Rejected(
+                position, Reason(N_("full-text document without a publication number")), "publication_number"
+            )
             return
         pn = parse_publication_number(number)
         pub = Publication(number, pn.country, pn.number, pn.kind, stage=_stage(pn.country, pn.kind))  # type: ignore[arg-type]
@@ -491,7 +511,7 @@ class EpoOpsReader:
         try:
             number = _number_from_docid(chosen) or (str(parse_publication_number(queried)) if queried else None)
         except PatentNumberError as exc:
-            yield Rejected(position, str(exc), "publication_number")
+            yield Rejected(position, reason_of(exc), "publication_number")
             return
         if number is None:
             return
@@ -528,10 +548,15 @@ class EpoOpsReader:
         try:
             obj = json.loads(data)
         except ValueError as exc:
-            yield Rejected(name, f"not valid JSON: {exc}", "json", data[:200].decode("utf-8", "replace"))
+            yield Rejected(
+                name,
+                Reason(N_("not valid JSON: {problem}"), problem=str(exc)),
+                "json",
+                data[:200].decode("utf-8", "replace"),
+            )
             return
         if not isinstance(obj, dict):
-            yield Rejected(name, "expected a JSON object", "json")
+            yield Rejected(name, Reason(N_("expected a JSON object")), "json")
             return
         if "documents" in obj:
             for i, d in enumerate(obj["documents"], start=1):
@@ -544,13 +569,13 @@ class EpoOpsReader:
         try:
             pn = parse_publication_number(f"{d.get('country') or ''}{d.get('doc_number') or ''}{d.get('kind') or ''}")
         except PatentNumberError as exc:
-            yield Rejected(position, str(exc), "publication_number", json.dumps(d)[:300])
+            yield Rejected(position, reason_of(exc), "publication_number", json.dumps(d)[:300])
             return
         ref = d.get("publication_reference_docdb") or d.get("publication_reference_epodoc") or {}
         try:
             pub_date = ymd(ref.get("date"))
         except DateParseError as exc:
-            yield Rejected(position, str(exc), "publication_date", ref.get("date"))
+            yield Rejected(position, reason_of(exc), "publication_date", ref.get("date"))
             return
         pub = Publication(
             str(pn),
@@ -631,7 +656,7 @@ class EpoOpsReader:
                 f"{doc_id.get('country') or ''}{doc_id.get('doc_number') or ''}{doc_id.get('kind') or ''}"
             )
         except PatentNumberError as exc:
-            yield Rejected(name, str(exc), "publication_number", json.dumps(doc_id))
+            yield Rejected(name, reason_of(exc), "publication_number", json.dumps(doc_id))
             return
         pub = Publication(str(pn), pn.country, pn.number, pn.kind, stage=_stage(pn.country, pn.kind))  # type: ignore[arg-type]
         if obj.get("claims") is not None or obj.get("claim_text"):
@@ -765,23 +790,31 @@ class InpadocCodeTableReader:
             reader = csv.DictReader(stream)
             missing = {"Authority", "Event-code"} - set(reader.fieldnames or [])
             if missing:
-                yield Rejected(source.name, f"not an INPADOC code table: missing columns {sorted(missing)}", "header")
+                yield Rejected(
+                    source.name,
+                    Reason(N_("not an INPADOC code table: missing columns {columns}"), columns=sorted(missing)),
+                    "header",
+                )
                 return
             for line, row in enumerate(reader, start=2):
                 position = f"{source.name}:{line}"
                 authority = (row.get("Authority") or "").strip().upper()
                 code = (row.get("Event-code") or "").strip()
                 if not re.fullmatch(r"[A-Z]{2}", authority):
-                    yield Rejected(position, f"authority {authority!r} is not a 2-letter office code", "Authority")
+                    yield Rejected(
+                        position,
+                        Reason(N_("authority {authority!r} is not a 2-letter office code"), authority=authority),
+                        "Authority",
+                    )
                     continue
                 if not code:
-                    yield Rejected(position, "empty event code", "Event-code")
+                    yield Rejected(position, Reason(N_("empty event code")), "Event-code")
                     continue
                 created = (row.get("Date Created") or "").strip()
                 try:
                     valid_from = ymd(created)
                 except DateParseError as exc:
-                    yield Rejected(position, str(exc), "Date Created", created)
+                    yield Rejected(position, reason_of(exc), "Date Created", created)
                     continue
                 cls = (row.get("Event-class") or "").strip().upper() or None
                 description = (row.get("Description ENG") or "").strip() or (row.get("Description ORI") or "").strip()

@@ -15,7 +15,8 @@ import re
 from collections.abc import Iterator
 from typing import ClassVar
 
-from patnav.ingest.base import ReadItem, Rejected, Source
+from patnav.i18n import N_
+from patnav.ingest.base import ReadItem, Reason, Rejected, Source, reason_of
 from patnav.ingest.readers.tabular import (
     DateOrders,
     RowError,
@@ -79,11 +80,11 @@ class GooglePatentsCsvReader:
         d = row.as_dict()
         raw_id = d.get("id", "").strip()
         if not raw_id:
-            raise RowError("id", "no publication number", "")
+            raise RowError("id", Reason(N_("no publication number")), "")
         try:
             pn = parse_publication_number(raw_id)
         except PatentNumberError as exc:
-            raise RowError("id", str(exc), raw_id) from None
+            raise RowError("id", reason_of(exc), raw_id) from None
         dates = {c: read_date(d.get(c, ""), c, order=orders.order(c)) for c in DATE_COLUMNS}
         grant = dates["grant date"]
         doc_type, stage = doc_type_and_stage(pn.country, pn.kind, granted=grant is not None)

@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import ClassVar
 
-from patnav.ingest.base import ReadItem, Rejected, Source
+from patnav.i18n import N_
+from patnav.ingest.base import ReadItem, Reason, Rejected, Source, reason_of
 from patnav.ingest.readers.tabular import RowError, _head_header, doc_type_and_stage, read_date, reject, unwrap_quoted
 from patnav.ingest.text_source import TableRow, iter_table
 from patnav.model.numbers import PatentNumberError, parse_publication_number
@@ -63,13 +64,13 @@ class PatentsViewReader:
         col = next(c for c in _NUMBER_COLS if c in d)
         raw = d[col].strip()
         if not raw:
-            raise RowError(col, "no patent number", raw)
+            raise RowError(col, Reason(N_("no patent number")), raw)
         kind = (d.get("wipo_kind") or "").strip().upper() or None
         try:
             # "RE36656" would read as an office code RE: the office is always the USPTO here
             pn = parse_publication_number("US" + raw.upper().removeprefix("US") + (kind or ""))
         except PatentNumberError as exc:
-            raise RowError(col, str(exc), raw) from None
+            raise RowError(col, reason_of(exc), raw) from None
         date = read_date(d.get("patent_date", ""), "patent_date")
         series = pn.number.rstrip("0123456789")
         doc_type, stage = doc_type_and_stage("US", pn.kind, granted=True)

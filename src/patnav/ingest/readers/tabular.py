@@ -46,7 +46,8 @@ from typing import Any, ClassVar
 
 import yaml
 
-from patnav.ingest.base import ReadItem, Rejected, Source, SourceError
+from patnav.i18n import N_
+from patnav.ingest.base import ReadItem, Reason, Rejected, Source, SourceError, reason_of
 from patnav.ingest.names import harmonize_name, party_kind, split_names
 from patnav.ingest.text_source import (
     SAMPLE_BYTES,
@@ -138,9 +139,25 @@ class RowError(Exception):
         self.raw = raw
 
 
+def _where(row: TableRow) -> Reason:
+    """``row.position`` as a translatable message (the same English text)."""
+    if row.sheet is not None:
+        return Reason(N_("row {row} (sheet {sheet!r}, row {line})"), row=row.row, sheet=row.sheet, line=row.line)
+    if row.end_line == row.line:
+        return Reason(N_("row {row} (line {line})"), row=row.row, line=row.line)
+    return Reason(N_("row {row} (lines {line}-{end})"), row=row.row, line=row.line, end=row.end_line)
+
+
 def reject(row: TableRow, err: RowError) -> Rejected:
-    col = f" column {err.column!r}" if err.column else ""
-    return Rejected(position=row.position, reason=f"{row.position}{col}: {err.reason}", field=err.column, raw=err.raw)
+    """The rejection of ``row`` for ``err``: where (row, line, column) and why, translatable."""
+    where = _where(row)
+    if err.column:
+        reason = Reason(
+            N_("{position} column {column!r}: {reason}"), position=where, column=err.column, reason=err.reason
+        )
+    else:
+        reason = Reason(N_("{position}: {reason}"), position=where, reason=err.reason)
+    return Rejected(position=row.position, reason=reason, field=err.column, raw=err.raw)
 
 
 def read_date(value: str, column: str, *, order: str | None = None, formats: Iterable[str] = ()) -> dt.date | None:
@@ -156,7 +173,7 @@ def read_date(value: str, column: str, *, order: str | None = None, formats: Ite
     try:
         return parse_date(value, order=order)  # type: ignore[arg-type]
     except DateParseError as exc:
-        raise RowError(column, str(exc), value) from None
+        raise RowError(column, reason_of(exc), value) from None
 
 
 class DateOrders:
@@ -615,7 +632,7 @@ class TabularExportReader:
         raw_number = cell("publication_number")
         col_pn = header[cols["publication_number"]]
         if not raw_number:
-            raise RowError(col_pn, "no publication number", "")
+            raise RowError(col_pn, Reason(N_("no publication number")), "")
         country_cell = cell("country").upper()
         default_country = country_cell if re.fullmatch(r"[A-Z]{2}", country_cell) else m.default_country
         kind_cell = cell("kind")
@@ -625,7 +642,7 @@ class TabularExportReader:
             if pn.kind is None and kind_cell:
                 pn = parse_publication_number(f"{pn.country}{pn.number}{kind_cell.upper()}")
         except PatentNumberError as exc:
-            raise RowError(col_pn, str(exc), raw_number) from None
+            raise RowError(col_pn, reason_of(exc), raw_number) from None
 
         app_number = None
         if cell("application_number"):
@@ -725,7 +742,7 @@ def _application_number(raw: str, country: str, column: str) -> str:
                 return normalize_application_number(stripped, default_country=country)
             except PatentNumberError:
                 pass
-        raise RowError(column, str(exc), raw) from None
+        raise RowError(column, reason_of(exc), raw) from None
 
 
 _PRIORITY_DATES = (

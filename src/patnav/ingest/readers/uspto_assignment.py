@@ -23,7 +23,8 @@ from typing import Any, ClassVar
 
 from lxml import etree
 
-from patnav.ingest.base import ReadItem, Rejected, Source
+from patnav.i18n import N_
+from patnav.ingest.base import ReadItem, Reason, Rejected, Source, reason_of
 from patnav.ingest.readers._epo_common import local, parse_lenient, ymd
 from patnav.ingest.xmlsafe import UnsafeXMLError
 from patnav.model.dates import DateParseError
@@ -110,17 +111,22 @@ class UsptoAssignmentReader:
             try:
                 obj = json.loads(data)
             except ValueError as exc:
-                yield Rejected(source.name, f"not valid JSON: {exc}", "json", data[:200].decode("utf-8", "replace"))
+                yield Rejected(
+                    source.name,
+                    Reason(N_("not valid JSON: {problem}"), problem=str(exc)),
+                    "json",
+                    data[:200].decode("utf-8", "replace"),
+                )
                 return
             docs = obj.get("docs") or (obj.get("response") or {}).get("docs") or []
         else:
             try:
                 root, _ = parse_lenient(data)
             except UnsafeXMLError as exc:
-                yield Rejected(source.name, str(exc), "xml", data[:200].decode("utf-8", "replace"))
+                yield Rejected(source.name, reason_of(exc), "xml", data[:200].decode("utf-8", "replace"))
                 return
             except etree.XMLSyntaxError as exc:
-                yield Rejected(source.name, f"not well-formed XML: {exc}", "xml")
+                yield Rejected(source.name, Reason(N_("not well-formed XML: {problem}"), problem=str(exc)), "xml")
                 return
             docs = [_xml_doc(d) for d in root.iter("doc")]
         for i, doc in enumerate(docs, start=1):
@@ -134,17 +140,17 @@ class UsptoAssignmentReader:
         if not (reel and frame) and rec_id and "-" in rec_id:
             reel, frame = rec_id.split("-", 1)
         if not (reel and frame and reel.isdigit() and frame.isdigit()):
-            return Rejected(position, f"no reel/frame number (id {rec_id!r})", "reelNo", raw)
+            return Rejected(position, Reason(N_("no reel/frame number (id {id!r})"), id=rec_id), "reelNo", raw)
         try:
             recorded = ymd(_scalar(doc.get("recordedDate")))
         except DateParseError as exc:
-            return Rejected(position, str(exc), "recordedDate", raw)
+            return Rejected(position, reason_of(exc), "recordedDate", raw)
         executed_dates = []
         for value in _values(doc.get("patAssignorExDate")) or _values(doc.get("patAssignorEarliestExDate")):
             try:
                 d = ymd(value)
             except DateParseError as exc:
-                return Rejected(position, str(exc), "patAssignorExDate", raw)
+                return Rejected(position, reason_of(exc), "patAssignorExDate", raw)
             if d:
                 executed_dates.append(d)
         pubs: list[str] = []

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import ClassVar
 
-from patnav.ingest.base import ReadItem, Rejected, Source
+from patnav.ingest.base import ReadItem, Rejected, Source, reason_of
 from patnav.ingest.readers._uspto_common import (
     app_number,
     clean,
@@ -120,7 +120,7 @@ class UsptoGreenbookReader:
                 try:
                     yield extract(record)
                 except ValueError as exc:
-                    yield Rejected(f"patent {count} at line {start}", str(exc), "WKU", None)
+                    yield Rejected(f"patent {count} at line {start}", reason_of(exc), "WKU", None)
 
 
 def _decode(raw: bytes) -> str:

@@ -23,7 +23,8 @@ import re
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
-from patnav.ingest.base import ReadItem, Rejected, Source
+from patnav.i18n import N_
+from patnav.ingest.base import ReadItem, Reason, Rejected, Source, reason_of
 from patnav.ingest.readers._epo_common import claims_from_texts, make_party, ymd
 from patnav.model.dates import DateParseError
 from patnav.model.numbers import PatentNumberError, normalize_application_number, parse_publication_number
@@ -81,13 +82,18 @@ class UsptoPublicSearchReader:
         try:
             obj = json.loads(data)
         except ValueError as exc:
-            yield Rejected(source.name, f"not valid JSON: {exc}", "json", data[:200].decode("utf-8", "replace"))
+            yield Rejected(
+                source.name,
+                Reason(N_("not valid JSON: {problem}"), problem=str(exc)),
+                "json",
+                data[:200].decode("utf-8", "replace"),
+            )
             return
         docs = obj.get("patents") or obj.get("docs") or [] if isinstance(obj, dict) else obj
         for i, doc in enumerate(docs, start=1):
             position = f"{source.name}#patents[{i}]"
             if not isinstance(doc, dict):
-                yield Rejected(position, "expected a JSON object", "patent")
+                yield Rejected(position, Reason(N_("expected a JSON object")), "patent")
                 continue
             yield from self._document(doc, position)
 
@@ -100,13 +106,13 @@ class UsptoPublicSearchReader:
                 kind = (_list(d.get("kindCode")) or [""])[0]
                 pn = parse_publication_number(f"US{d.get('publicationReferenceDocumentNumber') or ''}{kind}")
         except PatentNumberError as exc:
-            yield Rejected(position, str(exc), "guid", json.dumps({"guid": raw})[:300])
+            yield Rejected(position, reason_of(exc), "guid", json.dumps({"guid": raw})[:300])
             return
         try:
             pub_date = ymd(d.get("datePublished"))
             filing = ymd((_list(d.get("applicationFilingDate")) or [None])[0])
         except DateParseError as exc:
-            yield Rejected(position, str(exc), "datePublished", raw)
+            yield Rejected(position, reason_of(exc), "datePublished", raw)
             return
         kind = pn.kind or ""
         pub = Publication(

@@ -14,7 +14,8 @@ from typing import ClassVar
 
 from lxml import etree
 
-from patnav.ingest.base import ReadItem, Rejected, Source
+from patnav.i18n import N_
+from patnav.ingest.base import ReadItem, Reason, Rejected, Source, reason_of
 from patnav.ingest.readers._uspto_common import (
     _pub_number,
     _ymd,
@@ -109,7 +110,12 @@ class UsptoXmlReader:
         except _FieldError as exc:
             return Rejected(pos, exc.reason, exc.field, data[:300].decode("utf-8", "replace"))
         except (ValueError, TypeError, AttributeError) as exc:
-            return Rejected(pos, f"unreadable document: {exc}", None, data[:300].decode("utf-8", "replace"))
+            return Rejected(
+                pos,
+                Reason(N_("unreadable document: {problem}"), problem=reason_of(exc)),
+                None,
+                data[:300].decode("utf-8", "replace"),
+            )
 
 
 class _FieldError(Exception):
@@ -134,13 +140,15 @@ def extract(root: etree._Element, stage: str) -> Publication:
     """One :class:`Publication` from a parsed ``us-patent-grant``/``us-patent-application`` tree."""
     bib = root.find("us-bibliographic-data-grant" if stage == "grant" else "us-bibliographic-data-application")
     if bib is None:
-        raise _FieldError("us-bibliographic-data", "no bibliographic data element")
+        raise _FieldError("us-bibliographic-data", Reason(N_("no bibliographic data element")))
 
     country, number, kind, pub_date_text = _doc_id(bib.find("publication-reference/document-id"))
     try:
         parsed = parse_publication_number(with_country(country or "US", number) + kind)
     except PatentNumberError as exc:
-        raise _FieldError("publication-reference", f"unreadable publication number: {exc}") from None
+        raise _FieldError(
+            "publication-reference", Reason(N_("unreadable publication number: {problem}"), problem=reason_of(exc))
+        ) from None
     canonical = str(parsed)
     pub_date = ymd(pub_date_text)
 
