@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 from patnav.app.corpora import check_readable, is_writing
 from patnav.app.errors import AppError
 from patnav.corpus.store import DB_FILE
+from patnav.search import records as record_store
 from patnav.search.api import Searcher, SearchError
 
 DEFAULT_MODEL = "e5"
@@ -53,6 +54,7 @@ def _mtime(path: Path) -> float:
 def signature(path: Path) -> tuple[float, ...]:
     """Modification times of what an open searcher has read: the database, the text index, the vectors."""
     parts = [path / DB_FILE, path / (DB_FILE + ".wal"), path / "search" / "text" / "patnav-index.json"]
+    parts.append(path / "search" / record_store.STORE_FILE)
     vectors = path / "search" / "vectors"
     if vectors.is_dir():
         for folder in sorted(vectors.iterdir()):
@@ -69,6 +71,8 @@ class Entry:
     lock: threading.Lock = field(default_factory=threading.Lock)
     kept: OrderedDict[str, Any] = field(default_factory=OrderedDict)
     closed: bool = False
+    #: The corpus's record store when it matches the corpus (:mod:`patnav.search.records`), else None.
+    records: record_store.RecordReader | None = None
 
     def remembered(self, key: str, make: Callable[[], T]) -> T:
         """``make()``'s answer for ``key``, kept (least recently used dropped first) while this searcher is open.
@@ -97,6 +101,9 @@ def _close(key: tuple[str, str], entry: Entry) -> None:
             entry.closed = True
             with suppress(Exception):
                 entry.searcher.close()
+            if entry.records is not None:
+                with suppress(Exception):
+                    entry.records.close()
     with _guard:
         if _entries.get(key) is entry:
             del _entries[key]
@@ -154,7 +161,11 @@ def _entry(path: Path, model: str, scope: str) -> tuple[tuple[str, str], Entry]:
     # One DuckDB thread per query: a request's look-ups are small and each server process already serves
     # many requests at once; measured on the patent page's queries, 25 % less time than two threads.
     searcher.corpus.con.execute("SET threads = 1")
-    fresh = Entry(searcher, sig)
+    try:
+        store = record_store.open_if_current(searcher.corpus)
+    except Exception:  # an unreadable store only costs speed: pages read the corpus itself
+        store = None
+    fresh = Entry(searcher, sig, records=store)
     with _guard:
         current = _entries.get(key)
         if current is not None and not current.closed:  # another thread opened it meanwhile

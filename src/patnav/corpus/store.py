@@ -34,6 +34,14 @@ from patnav.model.records import FamilyMember, LegalEvent, LegalEventCode, Publi
 from patnav.model.schema import ADDED_COLUMNS, KEYED_TABLES, PROVENANCE, PUBLICATION_CHILDREN, TABLES
 
 DB_FILE = "corpus.duckdb"
+#: How a publication's child rows are listed: by sequence, then (where one sequence holds several rows, e.g.
+#: the first inventor and the first owner) by what tells them apart, so every reader sees one order.
+CHILD_ORDER = {
+    "parties": "sequence, role, name, country",
+    "classifications": "sequence, scheme, symbol, is_main",
+    "priorities": "sequence, country, number, date",
+    "citations": "sequence, cited_number, cited_number_raw, npl_text",
+}
 PARQUET_DIR = "parquet"
 #: The saved indicator run (``patnav.indicators.results``); its per-publication table carries the derived legal
 #: status, which the search index reads for its status facet and filter.
@@ -756,27 +764,32 @@ class Corpus:
         if pub.get("extras"):
             pub["extras"] = json.loads(pub["extras"])
         for child in PUBLICATION_CHILDREN:
-            pub[child] = self._dicts(f"SELECT * FROM {child} WHERE publication_number = ? ORDER BY sequence", [number])
+            pub[child] = self._dicts(
+                f"SELECT * FROM {child} WHERE publication_number = ? ORDER BY {CHILD_ORDER[child]}", [number]
+            )
         pub["legal_events"] = self._dicts(
             """SELECT e.*, COALESCE(e.inpadoc_class, c.inpadoc_class) AS class,
                           COALESCE(e.status_effect, c.status_effect) AS effect
                    FROM legal_events e LEFT JOIN legal_event_codes c
                      ON c.authority = e.authority AND c.code = e.code
-                   WHERE e.publication_number = ? ORDER BY e.event_date, e.sequence""",
+                   WHERE e.publication_number = ? ORDER BY e.event_date, e.sequence, e.code, e.record_hash""",
             [number],
         )
         pub["family"] = self._dicts(
             """SELECT f2.* FROM families f1 JOIN families f2 USING (family_id, family_type)
-                   WHERE f1.publication_number = ? ORDER BY f2.publication_number""",
+                   WHERE f1.publication_number = ? ORDER BY f2.publication_number, f2.family_type""",
             [number],
         )
         pub["transactions"] = self._dicts(
             """SELECT t.* FROM transactions t JOIN transaction_patents p USING (transaction_id)
-                   WHERE p.publication_number IN (?, ?) OR p.application_number = ? ORDER BY t.recorded_date""",
+                   WHERE p.publication_number IN (?, ?) OR p.application_number = ?
+                   ORDER BY t.recorded_date, t.transaction_id""",
             [number, f"{pub['country']}{pub['doc_number']}", pub.get("application_number")],
         )
         pub["sources"] = self._dicts(
-            "SELECT * FROM publication_sources WHERE publication_number = ? ORDER BY loaded_at", [number]
+            "SELECT * FROM publication_sources WHERE publication_number = ?"
+            " ORDER BY loaded_at, source_file, record_hash",
+            [number],
         )
         return pub
 

@@ -791,6 +791,11 @@ class TextIndex:
                 writer.rollback()
             raise
         self._write_state(_hash_table(hashes))
+        # The pages' record store follows the index: whatever brings the index up to date after a load does
+        # the same for it (rewritten only when the corpus changed; ~2 s for the demo corpus).
+        from patnav.search import records
+
+        records.build(corpus)
         stats.seconds = time.perf_counter() - started
         self._write_meta(corpus, stats)
         index.reload()

@@ -26,7 +26,7 @@ from patnav.app.encode import plain
 from patnav.app.errors import AppError
 from patnav.app.pages import render
 from patnav.app.permissions import Action
-from patnav.app.searchers import indicator_run, searcher
+from patnav.app.searchers import Entry, indicator_run, searcher
 from patnav.app.views.search import ScopeParam, error_page, search_url
 from patnav.corpus.store import RECORD_SECTIONS
 from patnav.engine.base import rewrite_placeholders
@@ -65,7 +65,7 @@ def _in_corpus(con: Any, numbers: list[str]) -> dict[str, str]:
             UNION ALL
             SELECT c.n, p.publication_number, 1, p.publication_date FROM c
               JOIN publications p ON p.country || p.doc_number = regexp_replace(c.n, '{KIND_SUFFIX}', '')
-            ORDER BY 1, 3, 4 DESC NULLS LAST""",
+            ORDER BY 1, 3, 4 DESC NULLS LAST, 2""",
         {"wanted": wanted},
     ).fetchall()
     out: dict[str, str] = {}
@@ -170,20 +170,34 @@ def _indicators(path: Any, number: str, me: Principal) -> dict[str, Any]:
 
 @dataclass(frozen=True, slots=True)
 class _Read:
-    """What the corpus says about one publication: its record, its citing patents and family members
-    (:func:`~patnav.indicators.explain.inputs`), and the stored publication each linked number names."""
+    """What the corpus says about one publication: its record, the publications citing it (with their dates),
+    its IPC/CPC subclasses, its family members, and the stored publication each linked number names."""
 
     number: str
     record: dict[str, Any]
-    inputs: Any
+    citing: list[Any]
+    subclasses: list[Any]
     family: list[str]
     linked: dict[str, str]
 
 
-def _read(corpus: Any, text: str) -> _Read:
-    """The publication ``text`` names, read from the corpus; 404 when the corpus has none."""
+def _read(entry: Entry, text: str) -> _Read:
+    """The publication ``text`` names: from the corpus's record store when it is current (one row), else from
+    the corpus itself (the same answer; :mod:`patnav.search.records`); 404 when the corpus has none."""
     from patnav.indicators.explain import inputs
+    from patnav.model.numbers import PatentNumberError, parse_publication_number
 
+    corpus = entry.searcher.corpus
+    if entry.records is not None and text:
+        try:
+            exact: str | None = str(parse_publication_number(text))
+        except PatentNumberError:
+            exact = None
+        doc = entry.records.get(exact) if exact else None
+        if doc is None and (found := corpus.find_publication_number(text)) is not None:
+            exact, doc = found, entry.records.get(found)
+        if doc is not None and exact is not None:
+            return _Read(exact, doc["record"], doc["citing"], doc["subclasses"], doc["family"], doc["linked"])
     found = corpus.find_publication_number(text) if text else None
     record = corpus.publication(found) if found else None
     if found is None or record is None:
@@ -193,7 +207,8 @@ def _read(corpus: Any, text: str) -> _Read:
     family_numbers = set(raw.family) | {f["publication_number"] for f in record["family"]}
     family_numbers.discard(found)
     family = sorted(family_numbers)
-    return _Read(found, record, raw, family, _in_corpus(corpus.con, [n for n in cited_numbers if n] + family))
+    linked = _in_corpus(corpus.con, [n for n in cited_numbers if n] + family)
+    return _Read(found, record, raw.citing, raw.subclasses, family, linked)
 
 
 def patent_record(settings: Any, me: Principal, number: str, scope: str) -> dict[str, Any]:
@@ -201,8 +216,8 @@ def patent_record(settings: Any, me: Principal, number: str, scope: str) -> dict
     path = corpus_path(settings, me.org.slug, scope)
     text = (number or "").strip()[:60]
     with searcher(path, scope) as entry:
-        got = entry.remembered(f"patent:{text}", lambda: _read(entry.searcher.corpus, text))
-    found, record, raw, linked = got.number, got.record, got.inputs, got.linked
+        got = entry.remembered(f"patent:{text}", lambda: _read(entry, text))
+    found, record, linked = got.number, got.record, got.linked
     scope_arg = scope if scope != "public" else None
     cites = []
     for c in record["citations"]:
@@ -222,7 +237,7 @@ def patent_record(settings: Any, me: Principal, number: str, scope: str) -> dict
             }
         )
     cited_by = [
-        {"publication_number": n, "date": d, "url": search_url(f"/patents/{n}", scope=scope_arg)} for n, d in raw.citing
+        {"publication_number": n, "date": d, "url": search_url(f"/patents/{n}", scope=scope_arg)} for n, d in got.citing
     ]
     family_types = {f["publication_number"]: f.get("family_type") for f in record["family"]}
     family = [
@@ -246,7 +261,7 @@ def patent_record(settings: Any, me: Principal, number: str, scope: str) -> dict
             "family": family,
             "legal_events": record["legal_events"],
             "indicators": _indicators(path, found, me),
-            "ipc_subclasses": raw.subclasses,
+            "ipc_subclasses": got.subclasses,
         }
     )
 
