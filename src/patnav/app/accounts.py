@@ -150,18 +150,28 @@ def _accounts_changed(db: Session, _context: object) -> None:
         forget_sessions()
 
 
+def trusted_session(token: str | None) -> tuple[User, WebSession] | None:
+    """The user and session of a token this process looked up less than :data:`SESSION_TRUST_S` ago (no
+    database needed), else None."""
+    if not token:
+        return None
+    with _trusted_lock:
+        hit = _trusted.get(security.token_hash(token))
+    if hit is not None and hit[0] > time.monotonic() and hit[2].expires_at >= utcnow():
+        return hit[1], hit[2]
+    return None
+
+
 def session_user(db: Session, token: str | None) -> tuple[User, WebSession] | None:
     """The user a session token belongs to, with the session; None when unknown, expired or deactivated.
 
     The rows returned are detached from ``db`` (they may be shared with other requests of this process)."""
     if not token:
         return None
+    if (hit := trusted_session(token)) is not None:
+        return hit
     key = security.token_hash(token)
     now = time.monotonic()
-    with _trusted_lock:
-        hit = _trusted.get(key)
-    if hit is not None and hit[0] > now and hit[2].expires_at >= utcnow():
-        return hit[1], hit[2]
     # One query for the session, its user and their organisation.
     ws = db.scalar(
         select(WebSession).options(joinedload(WebSession.user).joinedload(User.org)).where(WebSession.token_hash == key)

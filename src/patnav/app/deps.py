@@ -120,12 +120,33 @@ def identify(request: Request, db: Session) -> Principal:
     return Principal(user, user.org, ws, request_lang(request, user))
 
 
-async def current(request: Request, db: DB) -> Principal:
+def _identify_alone(request: Request) -> Principal:
+    """:func:`identify` without the request's database session: a browser session this process trusts needs no
+    database; otherwise a session of its own is opened, committed (an API token records its last use) and
+    closed. Pages that never touch the database then never open one."""
+    if not _bearer(request):
+        hit = accounts.trusted_session(request.cookies.get(SESSION_COOKIE))
+        if hit is not None:
+            user, ws = hit
+            return Principal(user, user.org, ws, request_lang(request, user))
+    db = session_factory(request.app.state.settings.database_url)()
+    try:
+        principal = identify(request, db)
+        db.commit()
+        for row in (principal.user, principal.org, principal.session):
+            if row is not None and row in db:
+                db.expunge(row)
+        return principal
+    finally:
+        db.close()
+
+
+async def current(request: Request) -> Principal:
     """The signed-in person; 401 when nobody is, 403 when a cookie-authenticated form lacks its CSRF token."""
     cached = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
-    principal = identify(request, db)
+    principal = _identify_alone(request)
     if principal.session is not None and request.method in UNSAFE:  # tokens are not sent by browsers on their own
         sent = request.headers.get(CSRF_HEADER)
         if not sent and request.headers.get("content-type", "").startswith(
@@ -134,11 +155,8 @@ async def current(request: Request, db: DB) -> Principal:
             sent = (await request.form()).get(CSRF_FIELD)  # type: ignore[assignment]
         if not same(str(sent) if sent else None, principal.session.csrf_token):
             raise AppError(403, "csrf", "The form expired or did not come from this site. Reload the page.")
-    # Error pages render after the request's session has rolled back and closed: the principal's rows are
-    # detached with their attributes loaded, so the page can still show who is signed in.
-    for row in (principal.user, principal.org, principal.session):
-        if row is not None and row in db:
-            db.expunge(row)
+    # The principal's rows are detached with their attributes loaded: error pages, which render after the
+    # request's session has closed, can still show who is signed in.
     request.state.principal = principal
     return principal
 

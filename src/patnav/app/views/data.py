@@ -79,7 +79,7 @@ async def accept_upload(request: Request, db: Session, settings: Settings) -> tu
     try:
         # the CSRF check of a cookie session reads the form's csrf_token field: hand it the fields already read
         request._form = FormData(list(received.fields.items()))
-        me = await current(request, db)
+        me = await current(request)
         target = received.fields.get("target") or request.query_params.get("target") or "org"
         if target not in TARGETS:
             raise AppError(422, "bad_target", "Unknown upload target: {value} (org or public)", value=target[:20])

@@ -273,7 +273,7 @@ def patent_api(number: str, settings: AppSettings, me: Reading, scope: ScopePara
 
 
 @router.get("/patents/{number}", response_class=HTMLResponse, include_in_schema=False)
-def patent_page(
+async def patent_page(  # on the event loop, as the search page (see there)
     request: Request, number: str, settings: AppSettings, me: Reading, scope: ScopeParam = "public"
 ) -> Response:
     try:

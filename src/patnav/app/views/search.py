@@ -338,8 +338,11 @@ def search_api(
 _INLINE = {"bad_query", "no_corpus", "no_index", "no_vectors", "empty_search", "too_long", "bad_group", "corpus_busy"}
 
 
+# The search and patent pages run on the event loop, not in a worker thread: each costs a few milliseconds of
+# CPU under one GIL, so a thread adds no parallelism, only the hand-over (a tenth of a server process's Python
+# time under bench/load.py). Pages that can take longer (dashboards, projects, uploads) keep their threads.
 @router.get("/search", response_class=HTMLResponse, include_in_schema=False)
-def search_page(
+async def search_page(
     request: Request,
     settings: AppSettings,
     me: Searching,
