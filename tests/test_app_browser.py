@@ -27,14 +27,17 @@ def _free_port() -> int:
 
 @pytest.fixture
 def live(tmp_path: Path, web_corpus: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """uvicorn serving the platform on a free port of 127.0.0.1, with the job dispatcher running."""
+    """uvicorn serving the platform on a free port of 127.0.0.1, with the job dispatcher running, speaking the
+    protocol ``patnav serve`` uses."""
     import uvicorn
+
+    from patnav.app.protocol import RoomyHttpToolsProtocol
 
     monkeypatch.setenv("PATNAV_SEARCH_MODEL", "minilm")
     plat = Platform(make_settings(tmp_path / "data", f"sqlite:///{tmp_path / 'app.db'}", web_corpus), jobs=True)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(plat.app, host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="off"))  # fmt: skip
+                                           lifespan="off", http=RoomyHttpToolsProtocol))  # fmt: skip
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -124,6 +127,8 @@ def test_main_flows_in_chromium(live: Any, browser: Any, tmp_path: Path) -> None
     report = page.frame_locator("iframe.report")
     report.locator("h1").first.wait_for(timeout=60_000)
     assert "Neural networks (browser test)" in report.locator("h1").first.inner_text()
+    # the charts are drawn: the report's page loads the platform's copy of the Vega libraries
+    report.locator(".chart svg").first.wait_for(timeout=60_000)
     with page.expect_download() as download:
         page.click("a[data-format=pdf]")
     pdf = tmp_path / "report.pdf"

@@ -30,7 +30,17 @@ def serve(
             host=host, port=port, data=settings.data_dir
         )
     )
-    uvicorn.run("patnav.app.asgi:app", host=host, port=port, workers=workers, log_level="warning", proxy_headers=False)
+    from patnav.app.protocol import RoomyHttpToolsProtocol
+
+    uvicorn.run(
+        "patnav.app.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        proxy_headers=False,
+        http=RoomyHttpToolsProtocol,
+    )
 
 
 def _session():  # type: ignore[no-untyped-def]
