@@ -192,13 +192,29 @@ def test_gzip_and_zip_members_are_read(shared_data: Path, tmp_path: Path) -> Non
     assert counts[0] > 700 and counts == [counts[0]] * 3
 
 
-def test_worker_processes_load_the_same_corpus(shared_data: Path, tmp_path: Path, monkeypatch) -> None:
+@pytest.mark.parametrize("plain", [False, True], ids=["gzip-piped", "plain-file-ranges"])
+def test_worker_processes_load_the_same_corpus(shared_data: Path, tmp_path: Path, monkeypatch, plain: bool) -> None:
+    """Workers give the corpus a single process gives: fed the documents' bytes (a .gz source) or reading
+    the documents' byte ranges from a plain file themselves."""
     import patnav.corpus.loader as loader
+    import patnav.corpus.workers as workers_mod
 
     monkeypatch.setattr(loader, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(loader, "CHUNK_DOCS", 7)
+    monkeypatch.setattr(workers_mod, "CHUNK_DOCS", 7)
     files = sorted((shared_data / "uspto-grant-xml").glob("ip*.xml.gz"))
+    if plain:
+        unpacked = []
+        for f in files:
+            target = tmp_path / "plain" / f.name.removesuffix(".gz")
+            target.parent.mkdir(exist_ok=True)
+            data = gzip.decompress(f.read_bytes())
+            if f.name.startswith("ipg120327"):  # a malformed document: rejected at the same position either way
+                data = data.replace(b"</invention-title>", b"</invention-titel>", 1)
+            target.write_bytes(data)
+            unpacked.append(target)
+        files = unpacked
     tables = ("publications", "parties", "classifications", "priorities", "citations", "publication_sources")
+    tables += ("quarantine",) if plain else ()
     seen = {}
     for workers in (0, 2):
         with Corpus(tmp_path / f"w{workers}") as corpus:
@@ -209,15 +225,19 @@ def test_worker_processes_load_the_same_corpus(shared_data: Path, tmp_path: Path
                 cols = [c for c in corpus.con.table(t).columns if c != "loaded_at"]
                 dump[t] = sorted(map(repr, corpus.con.execute(f"SELECT {', '.join(cols)} FROM {t}").fetchall()))
             seen[workers] = (read, totals, dump)
-    assert seen[0][0] > 100 and seen[0][1].new == seen[0][0]
+    read, totals, dump = seen[0]
+    assert read > 100 and totals.new + totals.quarantined == read and totals.quarantined == int(plain)
+    if plain:
+        assert "document" in dump["quarantine"][0] and "malformed XML" in dump["quarantine"][0]
     assert seen[0] == seen[2]
 
 
 def test_worker_processes_keep_what_was_read_before_a_break(shared_data: Path, tmp_path: Path, monkeypatch) -> None:
     import patnav.corpus.loader as loader
+    import patnav.corpus.workers as workers_mod
 
     monkeypatch.setattr(loader, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(loader, "CHUNK_DOCS", 5)
+    monkeypatch.setattr(workers_mod, "CHUNK_DOCS", 5)
     whole = (shared_data / "uspto-grant-xml" / "ipg120327.196.xml.gz").read_bytes()
     cut = tmp_path / "ipg120327.truncated.xml.gz"
     cut.write_bytes(whole[: len(whole) // 2])

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from patnav.ingest.base import Rejected, Source
-from patnav.ingest.readers._uspto_common import split_documents
+from patnav.ingest.readers._uspto_common import document_spans, split_documents
 from patnav.ingest.readers.uspto_xml import UsptoXmlReader
 from patnav.ingest.sources import iter_sources
 from patnav.model.numbers import normalize_publication_number
@@ -209,3 +209,18 @@ def test_split_documents_yields_each_document(order: list[int], chunk: int) -> N
     assert [d for _, _, d in got] == docs
     assert [i for i, _, _ in got] == list(range(1, len(docs) + 1))
     assert [line for _, line, _ in got] == [1 + sum(d.count(b"\n") for d in docs[:k]) for k in range(len(docs))]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    order=st.lists(st.sampled_from(range(len(_PIECES))), min_size=0, max_size=25),
+    chunk=st.integers(1, 200),
+    blank=st.sampled_from([b"", b"\n", b"  \r\n\t"]),
+)
+def test_document_spans_are_the_byte_ranges_of_split_documents(order: list[int], chunk: int, blank: bytes) -> None:
+    """What the loader's workers read from the file by range is what splitting the stream gives, byte for byte,
+    with the same index and first line (blank stretches between documents are skipped the same way)."""
+    data = blank + blank.join(_PIECES[i] for i in order) + blank
+    split = list(split_documents(io.BytesIO(data), chunk_size=chunk))
+    spans = list(document_spans(io.BytesIO(data), chunk_size=chunk))
+    assert [(i, line, data[off : off + n]) for i, line, off, n in spans] == split

@@ -6,25 +6,19 @@ before the break and records the break in quarantine. Loading the same sources a
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
-import queue
-import subprocess
-import sys
-import threading
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
-from patnav.corpus.rows import publication_rows
 from patnav.corpus.store import Corpus, Positioned, PreparedPublications, Provenance, WriteCounts
+from patnav.corpus.workers import read_in_workers
 from patnav.i18n import N_
-from patnav.ingest.base import NotRecognisedError, Reader, Reason, Rejected, Source, SourceError, reason_of
+from patnav.ingest.base import NotRecognisedError, Reader, Reason, Rejected, Source, reason_of
 from patnav.ingest.registry import get_reader, sniff
 from patnav.ingest.sources import iter_sources
 from patnav.model.records import Publication
@@ -39,9 +33,6 @@ RAW_EXCERPT = 2000
 WORKERS_ENV = "PATNAV_INGEST_WORKERS"
 #: Sources smaller than this (bytes as stored) are read in-process: starting workers would cost more.
 PARALLEL_MIN_BYTES = 16 << 20
-#: Documents per task sent to a worker, and tasks queued per worker (bounds the memory in flight).
-CHUNK_DOCS = 200
-TASKS_PER_WORKER = 3
 
 
 @dataclass(slots=True)
@@ -203,7 +194,7 @@ def load_source(
     n_workers = _parallel_workers(source, reader, workers)
     try:
         if n_workers:
-            for entries, prep in _read_in_workers(reader, source, prov, n_workers):
+            for entries, prep in read_in_workers(reader, source, prov, n_workers):
                 positions: list[str] = []
                 for entry in entries:
                     position += 1
@@ -247,226 +238,6 @@ def load_source(
     if progress:
         progress(source.name, rep.read, True)
     return rep
-
-
-# -- worker processes ----------------------------------------------------------------------------------------
-
-#: What a worker sends back for one chunk: the items in order (None stands for the next publication of the
-#: prepared tables, which are built in the worker), the prepared publications, and the exception that stopped
-#: the chunk early (a reader bug; the items before it are kept, as when reading in-process).
-_ChunkResult = tuple[list[Any], PreparedPublications | None, BaseException | None]
-
-
-def _read_chunk(reader: Any, docs: list[tuple[int, int, bytes]], prov: Provenance, rank: int) -> _ChunkResult:
-    entries: list[Any] = []
-    rows = []
-    error: BaseException | None = None
-    try:
-        for doc in docs:
-            item = reader.read_document(doc)
-            if item is None:
-                continue
-            if isinstance(item, Publication):
-                rows.append(publication_rows(item, rank))
-                entries.append(None)
-            else:
-                entries.append(item)
-    except Exception as exc:
-        error = exc
-    prep = PreparedPublications.build(rows, prov, pa.nulls(len(rows), pa.string())) if rows else None
-    return entries, prep, error
-
-
-def _worker_main() -> None:
-    """A worker process (``python -c``): reads tasks on stdin, answers on stdout; ends with its parent.
-
-    A task is ``(reader name, provenance, rank, raw documents)``; the answer is the chunk's result.
-    """
-    from multiprocessing.connection import Connection
-
-    tasks_in = Connection(os.dup(0), writable=False)
-    results_out = Connection(os.dup(1), readable=False)
-    os.dup2(2, 1)  # anything printed goes to stderr, never into the result stream
-    readers: dict[str, Any] = {}
-    tasks: queue.SimpleQueue[Any] = queue.SimpleQueue()
-
-    def receive() -> None:  # keeps the task pipe drained, so the parent never blocks sending
-        try:
-            while True:
-                task = tasks_in.recv()
-                tasks.put(task)
-                if task is None:
-                    return
-        except (EOFError, OSError):  # the parent is gone
-            tasks.put(None)
-
-    threading.Thread(target=receive, daemon=True).start()
-    while True:
-        task = tasks.get()
-        if task is None:
-            return
-        name, prov, rank, docs = task
-        reader = readers.get(name) or readers.setdefault(name, get_reader(name))
-        entries, prep, error = _read_chunk(reader, docs, prov, rank)
-        packed = _pack(prep)
-        try:
-            results_out.send((entries, packed, error))
-        except (BrokenPipeError, ConnectionResetError):  # the parent is gone
-            return
-        except Exception:  # pickling failed (before anything was sent): an exception that cannot travel
-            results_out.send((entries, packed, SourceError(f"{type(error).__name__}: {error}")))
-
-
-#: A chunk's prepared publications as they travel from a worker: numbers, hashes, each table as Arrow IPC
-#: stream bytes (written once, read back without a copy, about three times cheaper than pickling the tables),
-#: owners.
-_Packed = tuple[list[str], list[str], dict[str, bytes], dict[str, list[int]]]
-
-
-def _pack(prep: PreparedPublications | None) -> _Packed | None:
-    if prep is None:
-        return None
-    tables: dict[str, bytes] = {}
-    for name, table in prep.tables.items():
-        sink = pa.BufferOutputStream()
-        with pa.ipc.new_stream(sink, table.schema) as writer:
-            writer.write_table(table)
-        tables[name] = sink.getvalue().to_pybytes()
-    return prep.numbers, prep.hashes, tables, prep.owners
-
-
-def _unpack(packed: _Packed | None) -> PreparedPublications | None:
-    if packed is None:
-        return None
-    numbers, hashes, tables, owners = packed
-    read = {name: pa.ipc.open_stream(pa.py_buffer(data)).read_all() for name, data in tables.items()}
-    return PreparedPublications(numbers, hashes, read, owners)
-
-
-def _widen_pipe(fd: int, size: int = 1 << 20) -> None:
-    """Ask for a 1 MB pipe buffer (Linux): fewer, larger reads and writes of the megabyte-sized messages."""
-    import fcntl
-
-    with contextlib.suppress(OSError, AttributeError):
-        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), size)
-
-
-class _Worker:
-    """A fresh interpreter running :func:`_worker_main` (not a fork of this process, whose database threads a
-    fork would copy mid-state, and not multiprocessing's spawn, which re-runs the caller's main script)."""
-
-    def __init__(self) -> None:
-        from multiprocessing.connection import Connection
-
-        import patnav
-
-        env = dict(os.environ)
-        root = str(Path(patnav.__file__).resolve().parents[1])
-        env["PYTHONPATH"] = os.pathsep.join([root, *sys.path[1:], env.get("PYTHONPATH", "")])
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", "from patnav.corpus.loader import _worker_main; _worker_main()"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env=env,
-        )
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        for fh in (self.proc.stdin, self.proc.stdout):
-            _widen_pipe(fh.fileno())
-        self.tasks = Connection(os.dup(self.proc.stdin.fileno()), readable=False)
-        self.results = Connection(os.dup(self.proc.stdout.fileno()), writable=False)
-        self.proc.stdin.close()
-        self.proc.stdout.close()
-        # results are drained as soon as they come, so the worker goes on while this process writes
-        self._received: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        threading.Thread(target=self._receive, daemon=True).start()
-
-    def _receive(self) -> None:
-        try:
-            while True:
-                entries, packed, error = self.results.recv()
-                try:
-                    prep = _unpack(packed)
-                except Exception as exc:  # cannot happen with a sound worker; stop the source, not the load
-                    self._received.put(([], None, SourceError(f"a reader process sent an unreadable result: {exc}")))
-                    continue
-                self._received.put((entries, prep, error))
-        except (EOFError, OSError):
-            self._received.put(None)
-
-    def send(self, task: Any) -> None:
-        self.tasks.send(task)
-
-    def recv(self) -> _ChunkResult:
-        result = self._received.get()
-        if result is None:
-            code = self.proc.poll()
-            raise SourceError(f"a reader process ended unexpectedly (exit code {code})")
-        return result  # type: ignore[no-any-return]
-
-    def stop(self, *, now: bool) -> None:
-        if not now:
-            with contextlib.suppress(OSError):
-                self.tasks.send(None)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.proc.wait(timeout=10)
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        self.tasks.close()
-        self.results.close()
-
-
-def _read_in_workers(
-    reader: Reader, source: Source, prov: Provenance, n_workers: int
-) -> Iterator[tuple[list[Any], PreparedPublications | None]]:
-    """Chunks of ``source`` read by ``n_workers`` processes, yielded in source order.
-
-    This process cuts the documents (cheap) and deals them out round-robin, keeping a bounded number of
-    chunks in flight. A break in the source is raised after every chunk read before it has been yielded.
-    """
-    workers = [_Worker() for _ in range(n_workers)]
-    docs = reader.documents(source)  # type: ignore[attr-defined]
-    inflight: deque[_Worker] = deque()
-    broke: BaseException | None = None
-    dealt = 0
-    finished = False
-
-    def deal() -> bool:
-        nonlocal broke, dealt
-        if broke is not None:
-            return False
-        chunk: list[tuple[int, int, bytes]] = []
-        try:
-            for doc in docs:
-                chunk.append(doc)
-                if len(chunk) >= CHUNK_DOCS:
-                    break
-        except Exception as exc:
-            broke = exc
-        if not chunk:
-            return False
-        w = workers[dealt % n_workers]
-        dealt += 1
-        w.send((reader.name, prov, reader.rank, chunk))
-        inflight.append(w)
-        return True
-
-    try:
-        while len(inflight) < TASKS_PER_WORKER * n_workers and deal():
-            pass
-        while inflight:
-            entries, prep, error = inflight.popleft().recv()
-            while len(inflight) < TASKS_PER_WORKER * n_workers and deal():
-                pass
-            yield entries, prep
-            if error is not None:
-                raise error
-        if broke is not None:
-            raise broke
-        finished = True
-    finally:
-        for w in workers:
-            w.stop(now=not finished)
 
 
 def _text_size(record: Any) -> int:

@@ -57,6 +57,9 @@ class Source:
     name: str
     open: Callable[[], BinaryIO]
     size: int | None = None
+    #: The file on disk whose bytes are exactly this source's (None for a compressed file or an archive
+    #: member): a loader's worker processes can then read their documents' byte ranges from it directly.
+    file: str | None = None
 
     def read_whole(self, limit: int = 512 << 20) -> bytes:
         """The whole source as one document (an API response, one XML file), gunzipped if it is gzip.

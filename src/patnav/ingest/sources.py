@@ -55,7 +55,7 @@ def _file_sources(path: Path) -> Iterator[Source]:
     elif lower.endswith(".gz"):
         yield Source(name=name, open=_gunzip_opener(lambda: open(path, "rb")), size=path.stat().st_size)
     else:
-        yield Source(name=name, open=lambda: open(path, "rb"), size=path.stat().st_size)
+        yield Source(name=name, open=lambda: open(path, "rb"), size=path.stat().st_size, file=name)
 
 
 def _zip_sources(path: Path) -> Iterator[Source]:

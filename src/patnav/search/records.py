@@ -107,9 +107,9 @@ SELECT DISTINCT fo._key, m.publication_number FROM fo JOIN m ON m.fam = fo.fam O
 """
 
 
-def corpus_state(con: Any) -> list[int]:
-    """The fingerprint a store is built for (a DuckDB connection to the corpus)."""
-    cur = con.cursor()
+def corpus_state(corpus: Corpus) -> list[int]:
+    """The fingerprint a store is built for."""
+    cur = corpus.cursor()
     try:
         return [int(x) for x in cur.execute(_STATE_SQL).fetchall()[0]]
     finally:
@@ -122,9 +122,9 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON-ready")
 
 
-def _groups(con: Any, sql: str, key: str, drop_key: bool) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+def _groups(corpus: Corpus, sql: str, key: str, drop_key: bool) -> Iterator[tuple[str, list[dict[str, Any]]]]:
     """``(key, rows)`` of a query ordered by ``key``, read in batches."""
-    cur = con.cursor()
+    cur = corpus.cursor()
     try:
         reader = cur.sql(sql).to_arrow_reader(_BATCH)
         current: str | None = None
@@ -173,8 +173,8 @@ class _Linker:
     """For a cited or family number, the stored publication it names: exactly it, else the latest publication
     of the same country and number under another kind."""
 
-    def __init__(self, con: Any) -> None:
-        cur = con.cursor()
+    def __init__(self, corpus: Corpus) -> None:
+        cur = corpus.cursor()
         try:
             rows = cur.execute(
                 "SELECT country || doc_number, publication_number, publication_date FROM publications"
@@ -198,12 +198,12 @@ class _Linker:
         return out
 
 
-def _documents(con: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+def _documents(corpus: Corpus) -> Iterator[tuple[str, dict[str, Any]]]:
     """``(publication number, page document)`` for every publication, in number order."""
     streams = {
         child: _Aligned(
             _groups(
-                con,
+                corpus,
                 f"SELECT * FROM {child} ORDER BY publication_number, {CHILD_ORDER[child]}",
                 "publication_number",
                 False,
@@ -211,15 +211,15 @@ def _documents(con: Any) -> Iterator[tuple[str, dict[str, Any]]]:
         )
         for child in PUBLICATION_CHILDREN
     }
-    legal = _Aligned(_groups(con, _LEGAL_EVENTS, "publication_number", False))
-    family = _Aligned(_groups(con, _FAMILY, "_key", True))
-    transactions = _Aligned(_groups(con, _TRANSACTIONS, "_key", True))
-    sources = _Aligned(_groups(con, _SOURCES, "publication_number", False))
-    citing = _Aligned(_groups(con, _CITING, "_key", True))
-    members = _Aligned(_groups(con, _MEMBERS, "_key", True))
-    linker = _Linker(con)
+    legal = _Aligned(_groups(corpus, _LEGAL_EVENTS, "publication_number", False))
+    family = _Aligned(_groups(corpus, _FAMILY, "_key", True))
+    transactions = _Aligned(_groups(corpus, _TRANSACTIONS, "_key", True))
+    sources = _Aligned(_groups(corpus, _SOURCES, "publication_number", False))
+    citing = _Aligned(_groups(corpus, _CITING, "_key", True))
+    members = _Aligned(_groups(corpus, _MEMBERS, "_key", True))
+    linker = _Linker(corpus)
     for number, pubs in _groups(
-        con, "SELECT * FROM publications ORDER BY publication_number", "publication_number", False
+        corpus, "SELECT * FROM publications ORDER BY publication_number", "publication_number", False
     ):
         record = pubs[0]
         if record.get("extras"):
@@ -254,7 +254,7 @@ def store_path(corpus_dir: Path | str) -> Path:
 def build(corpus: Corpus, progress: Callable[[int, int], None] | None = None) -> int:
     """Write the store of ``corpus`` afresh (unless it is already current); the documents written."""
     target = store_path(corpus.path)
-    state = corpus_state(corpus.con)
+    state = corpus_state(corpus)
     if _stored_state(target) == state:
         return 0
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -271,7 +271,7 @@ def build(corpus: Corpus, progress: Callable[[int, int], None] | None = None) ->
         total = state[0]
         done = 0
         batch: list[tuple[str, bytes]] = []
-        for number, doc in _documents(corpus.con):
+        for number, doc in _documents(corpus):
             text = json.dumps(doc, default=_json_default, ensure_ascii=False, separators=(",", ":"))
             batch.append((number, zlib.compress(text.encode(), 1)))
             if len(batch) >= _BATCH:
@@ -325,6 +325,6 @@ def open_if_current(corpus: Corpus) -> RecordReader | None:
     """A reader of the corpus's store when the store was built from the corpus as it is now, else None."""
     path = store_path(corpus.path)
     stored = _stored_state(path)
-    if stored is None or stored != corpus_state(corpus.con):
+    if stored is None or stored != corpus_state(corpus):
         return None
     return RecordReader(path)

@@ -253,7 +253,7 @@ def _legal_status(corpus: Corpus) -> pa.Table:
 
 
 def _fingerprint(corpus: Corpus) -> list[int]:
-    cur = corpus.con.cursor()
+    cur = corpus.cursor()
     try:
         rows = cur.execute(
             "SELECT count(*), coalesce(bit_xor(hash(publication_number || coalesce(record_hash, ''))), 0)"
@@ -670,7 +670,7 @@ class TextIndex:
 
     def _diff(self, corpus: Corpus, state: pa.Table, statuses: pa.Table) -> tuple[list[str], list[str], int]:
         """(numbers to (re)index, numbers to delete, unchanged count) against the sidecar."""
-        con = corpus.con.cursor()
+        con = corpus.cursor()
         con.register("_patnav_ti_state", state)
         con.register("_patnav_ti_status", statuses)
         try:
@@ -701,7 +701,7 @@ class TextIndex:
         if not self.exists():
             raise IndexMissingError(self.path)
         state = self._state()
-        con = corpus.con.cursor()
+        con = corpus.cursor()
         con.register("_patnav_ti_state", state)
         try:
             rows = con.execute(
@@ -756,7 +756,7 @@ class TextIndex:
             pending = 0
             for start in range(0, len(todo), 20_000):
                 chunk = todo[start : start + 20_000]
-                cur = corpus.con.cursor()
+                cur = corpus.cursor()
                 cur.register("_patnav_ti_todo", pa.table({"publication_number": chunk}))
                 cur.register("_patnav_ti_status", statuses)
                 try:

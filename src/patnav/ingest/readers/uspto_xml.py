@@ -23,6 +23,7 @@ from patnav.ingest.readers._uspto_common import (
     claim_ref_number,
     clean,
     country_code,
+    document_spans,
     ipc_parts_symbol,
     ipc_symbol,
     locarno_symbol,
@@ -91,6 +92,12 @@ class UsptoXmlReader:
         """The raw documents of ``source``: ``(index, first line, bytes)``, in order."""
         with source.open() as fh:
             yield from split_documents(fh)
+
+    def document_spans(self, source: Source) -> Iterator[tuple[int, int, int, int]]:
+        """The documents of ``source`` as ``(index, first line, offset, length)``: what :meth:`documents`
+        yields, without the bytes (a loader's workers read them from ``source.file`` themselves)."""
+        with source.open() as fh:
+            yield from document_spans(fh)
 
     def read_document(self, doc: tuple[int, int, bytes]) -> ReadItem | None:
         """The record (or rejection) of one raw document; None for a sub-document that is not a patent."""
