@@ -181,6 +181,10 @@ class _Read:
     linked: dict[str, str]
 
 
+def _stored(number: str, doc: dict[str, Any]) -> _Read:
+    return _Read(number, doc["record"], doc["citing"], doc["subclasses"], doc["family"], doc["linked"])
+
+
 def _read(entry: Entry, text: str) -> _Read:
     """The publication ``text`` names: from the corpus's record store when it is current (one row), else from
     the corpus itself (the same answer; :mod:`patnav.search.records`); 404 when the corpus has none."""
@@ -188,17 +192,17 @@ def _read(entry: Entry, text: str) -> _Read:
     from patnav.model.numbers import PatentNumberError, parse_publication_number
 
     corpus = entry.searcher.corpus
-    if entry.records is not None and text:
+    store = entry.records
+    if store is not None and text:  # the number as typed is usually the stored one: no corpus look-up
         try:
-            exact: str | None = str(parse_publication_number(text))
+            exact = str(parse_publication_number(text))
         except PatentNumberError:
-            exact = None
-        doc = entry.records.get(exact) if exact else None
-        if doc is None and (found := corpus.find_publication_number(text)) is not None:
-            exact, doc = found, entry.records.get(found)
-        if doc is not None and exact is not None:
-            return _Read(exact, doc["record"], doc["citing"], doc["subclasses"], doc["family"], doc["linked"])
+            exact = ""
+        if exact and (doc := store.get(exact)) is not None:
+            return _stored(exact, doc)
     found = corpus.find_publication_number(text) if text else None
+    if found is not None and store is not None and (doc := store.get(found)) is not None:
+        return _stored(found, doc)
     record = corpus.publication(found) if found else None
     if found is None or record is None:
         raise AppError(404, "unknown_patent", "There is no publication {number} in this corpus.", number=text)
