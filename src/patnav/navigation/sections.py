@@ -28,6 +28,24 @@ BASIS_LABEL = {
 }
 
 
+def families_per_year_spec(
+    data: list[dict[str, Any]], series: str, tooltip: Sequence[str], lang: str, *, height: int
+) -> dict[str, Any]:
+    """A line per ``series`` value of families by year, dashed where the year is incomplete (``complete``)."""
+    return {
+        "data": {"values": data},
+        "mark": {"type": "line", "point": True},
+        "encoding": {
+            "x": {"field": "year", "type": "ordinal", "title": gettext("year", lang)},
+            "y": {"field": "families", "type": "quantitative", "title": gettext("families", lang)},
+            "color": {"field": series, "type": "nominal", "title": ""},
+            "strokeDash": {"field": "complete", "type": "nominal", "title": ""},
+            "tooltip": [{"field": f} for f in tooltip],
+        },
+        "height": height,
+    }
+
+
 def _pct(x: float | None) -> str:
     return "—" if x is None else f"{100 * x:.1f}%"
 
@@ -171,18 +189,9 @@ def trends_section(trends: Trends, lang: str) -> Section:
                 }
             )
     chart = Chart(
-        spec={
-            "data": {"values": data},
-            "mark": {"type": "line", "point": True},
-            "encoding": {
-                "x": {"field": "year", "type": "ordinal", "title": g("year")},
-                "y": {"field": "families", "type": "quantitative", "title": g("families")},
-                "color": {"field": "basis", "type": "nominal", "title": ""},
-                "strokeDash": {"field": "complete", "type": "nominal", "title": ""},
-                "tooltip": [{"field": f} for f in ("basis", "year", "families", "documents", "complete")],
-            },
-            "height": 260,
-        },
+        spec=families_per_year_spec(
+            data, "basis", ("basis", "year", "families", "documents", "complete"), lang, height=260
+        ),
         caption=g("Families per year by priority, filing, publication and grant year"),
         source="patnav.analysis.trends.year_series",
         data=data,

@@ -21,7 +21,7 @@ from patnav.analysis.landscape import Crowding, Landscape, StartingPoint, WhiteS
 from patnav.analysis.players import Applicant, Players
 from patnav.analysis.screening import DesignAround
 from patnav.i18n import N_, gettext
-from patnav.navigation.sections import _pct
+from patnav.navigation.sections import _pct, families_per_year_spec
 from patnav.report.model import Chart, KeyFigures, Note, Paragraph, Section, Table
 
 #: how the crowding ratio (patents around the proposal over the typical count) is read in words: a reading aid
@@ -266,18 +266,7 @@ def benchmark_section(
     if data:
         blocks.append(
             Chart(
-                spec={
-                    "data": {"values": data},
-                    "mark": {"type": "line", "point": True},
-                    "encoding": {
-                        "x": {"field": "year", "type": "ordinal", "title": g("year")},
-                        "y": {"field": "families", "type": "quantitative", "title": g("families")},
-                        "color": {"field": "enterprise", "type": "nominal", "title": ""},
-                        "strokeDash": {"field": "complete", "type": "nominal", "title": ""},
-                        "tooltip": [{"field": f} for f in ("enterprise", "year", "families")],
-                    },
-                    "height": 240,
-                },
+                spec=families_per_year_spec(data, "enterprise", ("enterprise", "year", "families"), lang, height=240),
                 caption=g("Families per year: the enterprise and its competitors"),
                 source=f"patnav.analysis.players named applicants (basis {players.basis})",
                 data=data,
