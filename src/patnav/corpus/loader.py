@@ -15,7 +15,14 @@ from typing import Any
 
 import pyarrow as pa
 
-from patnav.corpus.store import Corpus, Positioned, PreparedPublications, Provenance, WriteCounts
+from patnav.corpus.store import (
+    WRITE_ROW_GROUP_SIZE,
+    Corpus,
+    Positioned,
+    PreparedPublications,
+    Provenance,
+    WriteCounts,
+)
 from patnav.corpus.workers import read_in_workers
 from patnav.i18n import N_
 from patnav.ingest.base import NotRecognisedError, Reader, Reason, Rejected, Source, reason_of
@@ -23,9 +30,12 @@ from patnav.ingest.registry import get_reader, sniff
 from patnav.ingest.sources import iter_sources
 from patnav.model.records import Publication
 
-BATCH_SIZE = 2000
-#: A batch is also written once its text reaches this many characters, so long full texts keep memory bounded.
-BATCH_CHARS = 32 << 20
+#: Records per write: one row group of the store, so that a batch of publications is written to the database
+#: file directly (see :data:`~patnav.corpus.store.WRITE_ROW_GROUP_SIZE`).
+BATCH_SIZE = WRITE_ROW_GROUP_SIZE
+#: A batch is also written once its text reaches this many characters, so long full texts keep memory bounded
+#: (2,048 USPTO grants hold about 90 MB).
+BATCH_CHARS = 96 << 20
 RAW_EXCERPT = 2000
 
 #: Worker processes that parse a big source (documents split between them; the main process only writes).

@@ -33,8 +33,9 @@ from patnav.model.records import Publication
 
 #: Documents per task sent to a worker, and tasks queued per worker (bounds the memory in flight). Six chunks
 #: keep a worker busy while the writer commits a batch: with three, each worker of a 20,000-grant load sat
-#: idle 2.5 s waiting for work; with six, under 0.6 s (the writer's peak memory did not grow).
-CHUNK_DOCS = 200
+#: idle 2.5 s waiting for work; with six, under 0.6 s (the writer's peak memory did not grow). A chunk is an
+#: eighth of the loader's batch, so batches fill the store's row groups exactly.
+CHUNK_DOCS = 256
 TASKS_PER_WORKER = 6
 
 #: Allocations between two young-generation collections in a worker (Python's default is 700).
