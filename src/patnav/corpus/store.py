@@ -866,7 +866,9 @@ class Corpus:
 def _export_table(con: duckdb.DuckDBPyConnection, name: str, out: Path) -> None:
     tmp = out / f".{name}.parquet.tmp"
     # Small row groups: a group of full-text rows must fit the memory limit (122,880 rows would not).
-    con.execute(f"COPY {name} TO '{tmp}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 4096)")
+    # zstd level 1, not DuckDB's 3: the publications of 20,000 grants in 0.85 of the time, the file 1.17 times
+    # larger (snappy: 0.74 of the time, 1.8 times larger).
+    con.execute(f"COPY {name} TO '{tmp}' (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, ROW_GROUP_SIZE 4096)")
     os.replace(tmp, out / f"{name}.parquet")
 
 
