@@ -33,9 +33,12 @@ from patnav.model.records import Publication
 #: Records per write: one row group of the store, so that a batch of publications is written to the database
 #: file directly (see :data:`~patnav.corpus.store.WRITE_ROW_GROUP_SIZE`).
 BATCH_SIZE = WRITE_ROW_GROUP_SIZE
-#: A batch is also written once its text reaches this many characters, so long full texts keep memory bounded
-#: (2,048 USPTO grants hold about 90 MB).
-BATCH_CHARS = 96 << 20
+#: A batch is also written once its records' text reaches this many characters, so long full texts keep
+#: memory bounded (records read in this process are Python objects, a few times larger than their text).
+BATCH_CHARS = 32 << 20
+#: ... or once the publications prepared by worker processes (Arrow tables, compact) reach this many bytes:
+#: 2,048 USPTO grants hold about 90 MB.
+PREPARED_BATCH_BYTES = 96 << 20
 RAW_EXCERPT = 2000
 
 #: Worker processes that parse a big source (documents split between them; the main process only writes).
@@ -174,12 +177,13 @@ def load_source(
     batch: list[Positioned] = []
     prepared: list[PreparedPublications] = []
     n_prepared = 0
+    prepared_bytes = 0
     batch_chars = 0
     rejected: list[dict[str, str | None]] = []
 
     def flush() -> None:
-        nonlocal n_prepared, batch_chars
-        batch_chars = 0
+        nonlocal n_prepared, prepared_bytes, batch_chars
+        batch_chars = prepared_bytes = 0
         if batch or prepared:
             rep.counts.add(corpus.write_batch(batch, prov, prepared))
             batch.clear()
@@ -216,8 +220,13 @@ def load_source(
                 if prep is not None:
                     prepared.append(prep.with_positions(pa.array(positions, pa.string())))
                     n_prepared += len(prep)
-                    batch_chars += sum(t.nbytes for t in prep.tables.values())
-                if n_prepared + len(batch) >= batch_size or len(rejected) >= batch_size or batch_chars >= BATCH_CHARS:
+                    prepared_bytes += sum(t.nbytes for t in prep.tables.values())
+                if (
+                    n_prepared + len(batch) >= batch_size
+                    or len(rejected) >= batch_size
+                    or batch_chars >= BATCH_CHARS
+                    or prepared_bytes >= PREPARED_BATCH_BYTES
+                ):
                     flush()
         else:
             for item in reader.read(source):
