@@ -17,18 +17,20 @@ from patnav.ingest.names import NameHarmonizer
 from patnav.model.records import FamilyMember, LegalEvent, LegalEventCode, Publication, Transaction
 
 
-def content_hash(row: dict[str, Any]) -> str:
-    """A stable digest of a row's content: the same content always gives the same digest, in any process.
+def content_hash(content: Any) -> str:
+    """A stable digest of some content (rows, tuples of values): the same content always gives the same
+    digest, in any process.
 
     The content is pickled without a memo (``Pickler.fast``), so the bytes depend on values only, never on
     which objects happen to be shared; dict keys are taken in their order, which the row builders fix (and the
-    store sorts where rows are merged). Several times cheaper than JSON on rows with long texts.
+    store sorts where rows are merged). Several times cheaper than JSON on rows with long texts. SHA-1 (not a
+    security use) is the fastest digest hashlib has here; 128 of its bits are kept.
     """
     buf = io.BytesIO()
     pickler = pickle.Pickler(buf, protocol=5)
     pickler.fast = True
-    pickler.dump(row)
-    return hashlib.blake2b(buf.getbuffer(), digest_size=16).hexdigest()
+    pickler.dump(content)
+    return hashlib.sha1(buf.getbuffer(), usedforsecurity=False).hexdigest()[:32]
 
 
 #: Groups spelling variants of one organisation (built-in alias table); applied to every stored party name so
@@ -51,7 +53,72 @@ class PublicationRows:
     children: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
-def publication_rows(pub: Publication, rank: int) -> PublicationRows:
+#: The content columns of a publication row, in table order (``source_rank`` and ``record_hash`` follow).
+PUBLICATION_FIELDS: tuple[str, ...] = (
+    "publication_number",
+    "country",
+    "doc_number",
+    "kind",
+    "doc_type",
+    "stage",
+    "application_number",
+    "family_id",
+    "priority_date",
+    "filing_date",
+    "publication_date",
+    "grant_date",
+    "title",
+    "title_lang",
+    "abstract",
+    "abstract_lang",
+    "titles",
+    "abstracts",
+    "claims",
+    "claims_lang",
+    "claims_count",
+    "independent_claims",
+    "description",
+    "description_length",
+    "term_extension_days",
+    "source_status",
+    "extras",
+)
+
+#: The columns of each child table after ``publication_number``, in table order (and in
+#: ``PUBLICATION_CHILDREN`` order: parties, classifications, priorities, citations).
+CHILD_FIELDS: dict[str, tuple[str, ...]] = {
+    "parties": ("role", "sequence", "name", "name_harmonized", "country", "kind", "address"),
+    "classifications": ("scheme", "sequence", "symbol", "is_main", "version"),
+    "priorities": ("sequence", "country", "number", "date"),
+    "citations": (
+        "sequence",
+        "is_npl",
+        "cited_number",
+        "cited_number_raw",
+        "npl_text",
+        "category",
+        "origin",
+        "cited_date",
+    ),
+}
+
+
+@dataclass(slots=True)
+class FlatPublication:
+    """One publication as column values: its row (:data:`PUBLICATION_FIELDS`), each child table's rows
+    (:data:`CHILD_FIELDS`, in the same order), and the content hash of both.
+
+    Tuples, not dicts: a loader lays thousands of these out as Arrow columns, and hashing values without
+    their column names is cheaper.
+    """
+
+    values: tuple[Any, ...]
+    children: tuple[list[tuple[Any, ...]], ...]
+    rank: int
+    record_hash: str
+
+
+def flatten(pub: Publication, rank: int) -> FlatPublication:
     """Flatten a :class:`Publication`; ``title``/``abstract`` pick the English text where there is one."""
     title = _first(pub.titles)
     abstract = _first(pub.abstracts)
@@ -60,89 +127,65 @@ def publication_rows(pub: Publication, rank: int) -> PublicationRows:
     desc_len = pub.description_length
     if desc_len is None and pub.description:
         desc_len = len(pub.description)
-    row: dict[str, Any] = {
-        "publication_number": pub.publication_number,
-        "country": pub.country,
-        "doc_number": pub.doc_number,
-        "kind": pub.kind,
-        "doc_type": pub.doc_type,
-        "stage": pub.stage,
-        "application_number": pub.application_number,
-        "family_id": pub.family_id,
-        "priority_date": pub.priority_date,
-        "filing_date": pub.filing_date,
-        "publication_date": pub.publication_date,
-        "grant_date": pub.grant_date,
-        "title": title[1] if title else None,
-        "title_lang": title[0] if title else None,
-        "abstract": abstract[1] if abstract else None,
-        "abstract_lang": abstract[0] if abstract else None,
-        "titles": [{"lang": t.lang, "text": t.text} for t in pub.titles if t.text] or None,
-        "abstracts": [{"lang": t.lang, "text": t.text} for t in pub.abstracts if t.text] or None,
-        "claims": claims or None,
-        "claims_lang": pub.claims_lang,
-        "claims_count": len(claims) if claims else None,
-        "independent_claims": independent or None,
-        "description": pub.description,
-        "description_length": desc_len,
-        "term_extension_days": pub.term_extension_days,
-        "source_status": pub.source_status,
-        "extras": json.dumps(pub.extras, ensure_ascii=False, sort_keys=True) if pub.extras else None,
-    }
-    number = pub.publication_number
-    children: dict[str, list[dict[str, Any]]] = {
-        "parties": [
-            {
-                "publication_number": number,
-                "role": p.role,
-                "sequence": p.sequence or i,
-                "name": p.name,
-                "name_harmonized": group_key(p.role, p.name, p.name_harmonized),
-                "country": p.country,
-                "kind": p.kind,
-                "address": p.address,
-            }
+    values = (
+        pub.publication_number,
+        pub.country,
+        pub.doc_number,
+        pub.kind,
+        pub.doc_type,
+        pub.stage,
+        pub.application_number,
+        pub.family_id,
+        pub.priority_date,
+        pub.filing_date,
+        pub.publication_date,
+        pub.grant_date,
+        title[1] if title else None,
+        title[0] if title else None,
+        abstract[1] if abstract else None,
+        abstract[0] if abstract else None,
+        [{"lang": t.lang, "text": t.text} for t in pub.titles if t.text] or None,
+        [{"lang": t.lang, "text": t.text} for t in pub.abstracts if t.text] or None,
+        claims or None,
+        pub.claims_lang,
+        len(claims) if claims else None,
+        independent or None,
+        pub.description,
+        desc_len,
+        pub.term_extension_days,
+        pub.source_status,
+        json.dumps(pub.extras, ensure_ascii=False, sort_keys=True) if pub.extras else None,
+    )
+    children = (
+        [
+            (
+                p.role,
+                p.sequence or i,
+                p.name,
+                group_key(p.role, p.name, p.name_harmonized),
+                p.country,
+                p.kind,
+                p.address,
+            )
             for i, p in enumerate(pub.parties)
         ],
-        "classifications": [
-            {
-                "publication_number": number,
-                "scheme": c.scheme,
-                "sequence": c.sequence or i,
-                "symbol": c.symbol,
-                "is_main": c.is_main,
-                "version": c.version,
-            }
-            for i, c in enumerate(pub.classifications)
-        ],
-        "priorities": [
-            {
-                "publication_number": number,
-                "sequence": p.sequence or i,
-                "country": p.country,
-                "number": p.number,
-                "date": p.date,
-            }
-            for i, p in enumerate(pub.priorities)
-        ],
-        "citations": [
-            {
-                "publication_number": number,
-                "sequence": c.sequence or i,
-                "is_npl": c.is_npl,
-                "cited_number": c.cited_number,
-                "cited_number_raw": c.cited_number_raw,
-                "npl_text": c.npl_text,
-                "category": c.category,
-                "origin": c.origin,
-                "cited_date": c.cited_date,
-            }
+        [(c.scheme, c.sequence or i, c.symbol, c.is_main, c.version) for i, c in enumerate(pub.classifications)],
+        [(p.sequence or i, p.country, p.number, p.date) for i, p in enumerate(pub.priorities)],
+        [
+            (
+                c.sequence or i,
+                c.is_npl,
+                c.cited_number,
+                c.cited_number_raw,
+                c.npl_text,
+                c.category,
+                c.origin,
+                c.cited_date,
+            )
             for i, c in enumerate(pub.citations)
         ],
-    }
-    row["source_rank"] = rank
-    row["record_hash"] = content_hash({"p": row, "c": children})
-    return PublicationRows(row, children)
+    )
+    return FlatPublication(values, children, rank, content_hash((values, children, rank)))
 
 
 def flat_row(record: LegalEvent | FamilyMember | LegalEventCode) -> dict[str, Any]:

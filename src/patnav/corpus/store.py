@@ -25,10 +25,13 @@ import duckdb
 import pyarrow as pa
 
 from patnav.corpus.rows import (
+    CHILD_FIELDS,
+    PUBLICATION_FIELDS,
+    FlatPublication,
     PublicationRows,
     content_hash,
     flat_row,
-    publication_rows,
+    flatten,
     transaction_rows,
 )
 from patnav.model.reasons import reason_json
@@ -159,6 +162,24 @@ def table_from_rows(
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
+def _transpose(rows: Sequence[tuple[Any, ...]], width: int) -> list[Sequence[Any]]:
+    """Rows of ``width`` values as ``width`` columns (empty columns when there are no rows)."""
+    return list(zip(*rows, strict=True)) if rows else [()] * width
+
+
+def _table(columns: dict[str, Sequence[Any]], schema: pa.Schema, fill: dict[str, pa.Array]) -> pa.Table:
+    """An Arrow table in ``schema`` of value columns, ``fill`` giving the ready-made ones."""
+    arrays = []
+    for f in schema:
+        if f.name in fill:
+            arrays.append(fill[f.name])
+        elif f.name in _LONG_TEXT:
+            arrays.append(_long_text_array(list(columns[f.name]), f.type))
+        else:
+            arrays.append(pa.array(columns[f.name], type=f.type))
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
 def provenance_columns(prov: Provenance, n: int, positions: pa.Array) -> dict[str, pa.Array]:
     """The provenance columns of ``n`` rows: ``prov`` repeated, and each row's position."""
     cols: dict[str, pa.Array] = {}
@@ -189,27 +210,35 @@ class PreparedPublications:
 
     @staticmethod
     def build(
-        batch: Sequence[PublicationRows], prov: Provenance, positions: Sequence[str | None] | pa.Array
+        batch: Sequence[FlatPublication], prov: Provenance, positions: Sequence[str | None] | pa.Array
     ) -> PreparedPublications:
         """Lay out flattened publications (``positions``: one per publication) as tables stamped with ``prov``."""
         pos = positions if isinstance(positions, pa.Array) else pa.array(positions, pa.string())
-        pubs = [b.publication for b in batch]
-        fill = provenance_columns(prov, len(pubs), pos)
-        tables = {"publications": table_from_rows(pubs, TABLES["publications"], fill)}
+        n = len(batch)
+        numbers = [b.values[0] for b in batch]
+        hashes = [b.record_hash for b in batch]
+        columns = dict(
+            zip(PUBLICATION_FIELDS, _transpose([b.values for b in batch], len(PUBLICATION_FIELDS)), strict=True)
+        )
+        columns["source_rank"] = [b.rank for b in batch]
+        columns["record_hash"] = hashes
+        tables = {"publications": _table(columns, TABLES["publications"], provenance_columns(prov, n, pos))}
         owners: dict[str, list[int]] = {}
-        for child in PUBLICATION_CHILDREN:
-            rows: list[dict[str, Any]] = []
+        for k, child in enumerate(PUBLICATION_CHILDREN):
+            rows: list[tuple[Any, ...]] = []
             owner: list[int] = []
             for i, b in enumerate(batch):
-                kids = b.children.get(child)
+                kids = b.children[k]
                 if kids:
                     rows.extend(kids)
                     owner.extend([i] * len(kids))
+            fields = CHILD_FIELDS[child]
+            columns = dict(zip(fields, _transpose(rows, len(fields)), strict=True))
+            columns["publication_number"] = [numbers[i] for i in owner]
             fill = provenance_columns(prov, len(rows), pos.take(pa.array(owner, pa.int32())))
-            tables[child] = table_from_rows(rows, TABLES[child], fill)
+            tables[child] = _table(columns, TABLES[child], fill)
             owners[child] = owner
-        numbers = [p["publication_number"] for p in pubs]
-        return PreparedPublications(numbers, [p["record_hash"] for p in pubs], tables, owners)
+        return PreparedPublications(numbers, hashes, tables, owners)
 
     def with_positions(self, positions: pa.Array) -> PreparedPublications:
         """The same publications with their ``source_position`` replaced (one position per publication)."""
@@ -335,7 +364,7 @@ class Corpus:
         prepared: Sequence[PreparedPublications] = (),
     ) -> WriteCounts:
         """Upsert one batch of records (and of publications ``prepared`` elsewhere) in one transaction."""
-        pubs: dict[str, tuple[PublicationRows, str | None]] = {}
+        pubs: dict[str, tuple[FlatPublication, str | None]] = {}
         keyed: dict[str, list[dict[str, Any]]] = {name: [] for name in KEYED_TABLES}
         tx_patents: dict[str, list[dict[str, Any]]] = {}
         items = list(items)
@@ -343,8 +372,7 @@ class Corpus:
         for item in items:
             rec = item.record
             if isinstance(rec, Publication):
-                rows = publication_rows(rec, item.rank)
-                pubs[rec.publication_number] = (rows, item.position)
+                pubs[rec.publication_number] = (flatten(rec, item.rank), item.position)
             elif isinstance(rec, LegalEvent):
                 keyed["legal_events"].append(prov.stamp(flat_row(rec), item.position))
             elif isinstance(rec, FamilyMember):

@@ -25,7 +25,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from patnav.corpus.rows import publication_rows
+from patnav.corpus.rows import flatten
 from patnav.corpus.store import PreparedPublications, Provenance
 from patnav.ingest.base import Reader, Source, SourceError
 from patnav.ingest.registry import get_reader
@@ -79,7 +79,7 @@ def read_chunk(reader: Any, docs: list[tuple[int, int, bytes]], prov: Provenance
             if item is None:
                 continue
             if isinstance(item, Publication):
-                rows.append(publication_rows(item, rank))
+                rows.append(flatten(item, rank))
                 entries.append(None)
             else:
                 entries.append(item)
