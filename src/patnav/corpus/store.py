@@ -317,6 +317,7 @@ class Corpus:
             if not create:
                 raise CorpusNotFoundError(f"no corpus at {self.path} (run `patnav ingest` first)")
             self.path.mkdir(parents=True, exist_ok=True)
+        self.read_only = read_only
         self.con = duckdb.connect(str(db), read_only=True) if read_only else _connect_for_writing(db)
         # Bounded memory for any input size: DuckDB spills to disk beyond this (PATNAV_DUCKDB_MEMORY to change).
         self.con.execute(f"SET memory_limit = '{_memory_limit()}'")
@@ -875,6 +876,9 @@ class Corpus:
         written on a second connection while this one writes the other tables (20,000 grants: 2.0 s instead
         of 2.5 s, at the end of a load when nothing else runs). Call it outside a transaction: the second
         connection sees committed rows only.
+
+        A writable corpus is checkpointed on this connection meanwhile (the write-ahead log folded into the
+        database file, which closing the corpus would do afterwards: 0.4 s of a 20,000-grant load's end).
         """
         out = self.path / PARQUET_DIR
         out.mkdir(exist_ok=True)
@@ -882,6 +886,8 @@ class Corpus:
         try:
             with ThreadPoolExecutor(max_workers=1) as pool:
                 publications = pool.submit(_export_table, side, "publications", out)
+                if not self.read_only:
+                    self.con.execute("CHECKPOINT")
                 for name in TABLES:
                     if name != "publications":
                         _export_table(self.con, name, out)
