@@ -6,6 +6,7 @@ recognised as unchanged.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import json
@@ -106,7 +107,7 @@ CHILD_FIELDS: dict[str, tuple[str, ...]] = {
 @dataclass(slots=True)
 class FlatPublication:
     """One publication as column values: its row (:data:`PUBLICATION_FIELDS`), each child table's rows
-    (:data:`CHILD_FIELDS`, in the same order), and the content hash of both.
+    (:data:`CHILD_FIELDS`, in the same order), and the content hash of both. Dates are days since 1970.
 
     Tuples, not dicts: a loader lays thousands of these out as Arrow columns, and hashing values without
     their column names is cheaper.
@@ -116,6 +117,14 @@ class FlatPublication:
     children: tuple[list[tuple[Any, ...]], ...]
     rank: int
     record_hash: str
+
+
+_EPOCH = dt.date(1970, 1, 1).toordinal()
+
+
+def _days(date: dt.date | None) -> int | None:
+    """A date as days since 1970-01-01 (what an Arrow ``date32`` holds; hashed three times faster than a date)."""
+    return None if date is None else date.toordinal() - _EPOCH
 
 
 def flatten(pub: Publication, rank: int) -> FlatPublication:
@@ -136,10 +145,10 @@ def flatten(pub: Publication, rank: int) -> FlatPublication:
         pub.stage,
         pub.application_number,
         pub.family_id,
-        pub.priority_date,
-        pub.filing_date,
-        pub.publication_date,
-        pub.grant_date,
+        _days(pub.priority_date),
+        _days(pub.filing_date),
+        _days(pub.publication_date),
+        _days(pub.grant_date),
         title[1] if title else None,
         title[0] if title else None,
         abstract[1] if abstract else None,
@@ -170,7 +179,7 @@ def flatten(pub: Publication, rank: int) -> FlatPublication:
             for i, p in enumerate(pub.parties)
         ],
         [(c.scheme, c.sequence or i, c.symbol, c.is_main, c.version) for i, c in enumerate(pub.classifications)],
-        [(p.sequence or i, p.country, p.number, p.date) for i, p in enumerate(pub.priorities)],
+        [(p.sequence or i, p.country, p.number, _days(p.date)) for i, p in enumerate(pub.priorities)],
         [
             (
                 c.sequence or i,
@@ -180,7 +189,7 @@ def flatten(pub: Publication, rank: int) -> FlatPublication:
                 c.npl_text,
                 c.category,
                 c.origin,
-                c.cited_date,
+                _days(c.cited_date),
             )
             for i, c in enumerate(pub.citations)
         ],
