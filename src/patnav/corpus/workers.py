@@ -36,6 +36,9 @@ from patnav.model.records import Publication
 #: idle 2.5 s waiting for work; with six, under 0.6 s (the writer's peak memory did not grow). A chunk is an
 #: eighth of the loader's batch, so batches fill the store's row groups exactly.
 CHUNK_DOCS = 256
+#: ... and at most this many bytes of documents (a few grants with megabytes of description would otherwise
+#: make chunks, and the chunks in flight, as large as their documents).
+CHUNK_BYTES = 24 << 20
 TASKS_PER_WORKER = 6
 
 #: Allocations between two young-generation collections in a worker (Python's default is 700).
@@ -252,26 +255,32 @@ class _Worker:
 
 
 def _chunks(reader: Reader, source: Source) -> Iterator[list[tuple[int, int, bytes]] | FileSpans]:
-    """The source's documents in chunks of :data:`CHUNK_DOCS`: byte ranges when the workers can read the file
-    themselves, else the documents' bytes."""
+    """The source's documents in chunks of :data:`CHUNK_DOCS` (or :data:`CHUNK_BYTES`): byte ranges when the
+    workers can read the file themselves, else the documents' bytes."""
     spans_of = getattr(reader, "document_spans", None)
     if source.file is not None and spans_of is not None:
         spans: list[tuple[int, int, int, int]] = []
+        size = 0
         for span in spans_of(source):
             spans.append(span)
-            if len(spans) >= CHUNK_DOCS:
+            size += span[3]
+            if len(spans) >= CHUNK_DOCS or size >= CHUNK_BYTES:
                 yield FileSpans(source.file, spans)
                 spans = []
+                size = 0
         if spans:
             yield FileSpans(source.file, spans)
         return
     chunk: list[tuple[int, int, bytes]] = []
+    size = 0
     try:
         for doc in reader.documents(source):  # type: ignore[attr-defined]
             chunk.append(doc)
-            if len(chunk) >= CHUNK_DOCS:
+            size += len(doc[2])
+            if len(chunk) >= CHUNK_DOCS or size >= CHUNK_BYTES:
                 yield chunk
                 chunk = []
+                size = 0
     except Exception:  # the source broke off: the documents before the break are still read
         if chunk:
             yield chunk
