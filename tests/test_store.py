@@ -54,6 +54,24 @@ def test_same_record_twice_changes_nothing(corpus: Corpus) -> None:
     assert corpus.table_counts() == before
 
 
+def test_same_content_under_another_hash_is_unchanged_and_a_changed_citation_is_not(corpus: Corpus) -> None:
+    """A corpus written by a patnav that hashed records differently: reading the same records again changes
+    nothing; a record whose citations did change is updated, and its history names them."""
+    pub = _pub(parties=[Party("applicant", "IBM")], citations=[Citation(False, "US5000000A", cited_date=NOW.date())])
+    corpus.write_batch([Positioned(pub, "record 1", 30)], _prov())
+    corpus.con.execute("UPDATE publication_sources SET record_hash = 'written-by-an-older-version'")
+    again = corpus.write_batch([Positioned(pub, "record 1", 30)], _prov())
+    assert (again.new, again.updated, again.unchanged) == (0, 0, 1)
+    assert corpus.con.execute("SELECT count(*) FROM record_history").fetchone() == (0,)
+    pub.citations.append(Citation(False, "US6000000A"))
+    changed = corpus.write_batch([Positioned(pub, "record 1", 30)], _prov())
+    assert (changed.updated, changed.unchanged) == (1, 0)
+    history = corpus.con.execute("SELECT changed_fields FROM record_history").fetchall()
+    assert history == [(["citations"],)]
+    rec = corpus.publication("US7197497B2")
+    assert rec is not None and [c["cited_number"] for c in rec["citations"]] == ["US5000000A", "US6000000A"]
+
+
 def test_richer_source_wins_and_poorer_fills_gaps(corpus: Corpus) -> None:
     full = _pub("Neural network trainer", "An abstract.", classifications=[Classification("IPC", "G06N 3/08", True)])
     export = _pub("NEURAL NETWORK TRAINER (machine translation)", None, family_id="12345")

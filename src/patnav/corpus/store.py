@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
@@ -562,14 +563,17 @@ class Corpus:
                 "SELECT p.* FROM publications p WHERE p.publication_number IN (SELECT publication_number FROM need)"
             )
         }
-        old_children: dict[str, set[str]] = {}
+        # The stored child rows of those records, to tell a record whose hash changed but whose content did
+        # not (read by an older patnav, whose hash differed) from one that really changed.
+        old_children: dict[str, dict[str, Counter[tuple[Any, ...]]]] = {}
         if existing_rows:
             for child in PUBLICATION_CHILDREN:
-                for (n,) in self.con.execute(
-                    f"SELECT DISTINCT publication_number FROM {child}"
+                cols = ", ".join(CHILD_FIELDS[child])
+                for n, *values in self.con.execute(
+                    f"SELECT publication_number, {cols} FROM {child}"
                     " WHERE publication_number IN (SELECT publication_number FROM need)"
                 ).fetchall():
-                    old_children.setdefault(n, set()).add(child)
+                    old_children.setdefault(n, {}).setdefault(child, Counter())[tuple(values)] += 1
         to_write: list[PublicationRows] = []
         replaced: list[str] = []
         kept: dict[str, set[str]] = {}
@@ -596,7 +600,7 @@ class Corpus:
                 counts.new += 1
                 to_write.append(rows)
                 continue
-            merged, changed, keep_children = self._merge(old, rows, old_children.get(number, set()))
+            merged, changed, keep_children = self._merge(old, rows, old_children.get(number, {}))
             if not changed and keep_children == set(PUBLICATION_CHILDREN):
                 counts.unchanged += 1
                 continue
@@ -642,12 +646,13 @@ class Corpus:
 
     @staticmethod
     def _merge(
-        old: dict[str, Any], new: PublicationRows, old_has: set[str]
+        old: dict[str, Any], new: PublicationRows, old_children: dict[str, Counter[tuple[Any, ...]]]
     ) -> tuple[PublicationRows, set[str], set[str]]:
         """Merge a stored publication with a newly read one: richer source wins, the other fills gaps.
 
-        Returns the merged rows, the names of fields whose value changed, and the child tables to keep as
-        stored (because the new record has none of those rows, or comes from a poorer source).
+        ``old_children`` holds the stored child rows (values of :data:`CHILD_FIELDS`) by table. Returns the
+        merged rows, the names of fields whose value changed, and the child tables to keep as stored (because
+        the new record has none of those rows, comes from a poorer source, or has the same rows).
         """
         new_row = new.publication
         new_wins = (new_row["source_rank"] or 0) >= (old["source_rank"] or 0)
@@ -672,7 +677,9 @@ class Corpus:
         merged["source_rank"] = max(new_row["source_rank"] or 0, old["source_rank"] or 0)
         keep_children: set[str] = set()
         for child in PUBLICATION_CHILDREN:
-            if not new.children.get(child) or (not new_wins and child in old_has):
+            rows = new.children.get(child)
+            poorer = not new_wins and child in old_children
+            if not rows or poorer or _child_values(child, rows) == old_children.get(child):
                 keep_children.add(child)
             else:
                 changed.add(child)
@@ -948,6 +955,11 @@ def _memory_limit() -> str:
     if not value.replace(".", "").rstrip("KMGTBkmgtib").isdigit():
         raise ValueError(f"PATNAV_DUCKDB_MEMORY={value!r} is not a size such as 512MB or 2GB")
     return value
+
+
+def _child_values(child: str, rows: list[dict[str, Any]]) -> Counter[tuple[Any, ...]]:
+    """A child table's rows of one publication as a multiset of their values (order and provenance aside)."""
+    return Counter(tuple(r[f] for f in CHILD_FIELDS[child]) for r in rows)
 
 
 def _empty(value: Any) -> bool:
