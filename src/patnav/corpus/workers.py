@@ -25,8 +25,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from patnav.corpus.prepared import PreparedPublications, Provenance
 from patnav.corpus.rows import flatten
-from patnav.corpus.store import PreparedPublications, Provenance
 from patnav.ingest.base import Reader, Source, SourceError
 from patnav.ingest.registry import get_reader
 from patnav.model.records import Publication
