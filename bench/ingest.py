@@ -103,10 +103,16 @@ def _cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
+def _own_cpu_seconds() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return own.ru_utime + own.ru_stime
+
+
 def _child(mode: str, path: str, corpus: str) -> None:
-    cpu = _cpu_seconds()
+    cpu, own = _cpu_seconds(), _own_cpu_seconds()
     result = bare_parse(path) if mode == "bare" else patnav_load(path, corpus)
     result["cpu_seconds"] = _cpu_seconds() - cpu
+    result["own_cpu_seconds"] = _own_cpu_seconds() - own
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(result))
 
@@ -157,6 +163,9 @@ def main() -> None:
         each = ", ".join(f"{p['docs'] / p['seconds'] / (b['docs'] / b['seconds']):.2f}" for b, p in pairs)
         print(f"patnav / bare lxml parse = {ratio:.2f}  (target >= 0.50; run by run: {each})")
         print(f"load average after the runs: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        writer = statistics.median(r["own_cpu_seconds"] / r["docs"] * 1000 for r in rows["patnav"])
+        total = statistics.median(r["cpu_seconds"] / r["docs"] * 1000 for r in rows["patnav"])
+        print(f"patnav CPU ms/doc: writer process {writer:.2f}, parse workers {total - writer:.2f} (medians)")
         q = rows["patnav"][0].get("quarantined", 0)
         print(f"documents stored per run: {rows['patnav'][0]['docs']:,.0f}; quarantined: {q:,.0f}")
 
