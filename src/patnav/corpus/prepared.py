@@ -71,21 +71,16 @@ def table_from_rows(
     Same result as ``pa.Table.from_pylist(rows, schema=schema)`` (missing keys are null), about twice as fast
     on publication rows.
     """
-    arrays = []
+    fill = fill or {}
+    columns: dict[str, list[Any]] = {}
     for f in schema:
-        name = f.name
-        if fill is not None and name in fill:
-            arrays.append(fill[name])
+        if f.name in fill:
             continue
         try:  # rows built by this package have every key: itemgetter is cheaper than get
-            values = list(map(itemgetter(name), rows))
+            columns[f.name] = list(map(itemgetter(f.name), rows))
         except KeyError:
-            values = [r.get(name) for r in rows]
-        if name in _LONG_TEXT:
-            arrays.append(_long_text_array(values, f.type))
-        else:
-            arrays.append(pa.array(values, type=f.type))
-    return pa.Table.from_arrays(arrays, schema=schema)
+            columns[f.name] = [r.get(f.name) for r in rows]
+    return _table(columns, schema, fill)
 
 
 def _transpose(rows: Sequence[tuple[Any, ...]], width: int) -> list[Sequence[Any]]:
