@@ -18,9 +18,6 @@ import pyarrow as pa
 from patnav.corpus.rows import CHILD_FIELDS, PUBLICATION_FIELDS, FlatPublication, PublicationRows
 from patnav.model.schema import PROVENANCE, PUBLICATION_CHILDREN, TABLES
 
-# flatten() gives a publication's child rows in this order, which build() reads them in
-assert tuple(CHILD_FIELDS) == PUBLICATION_CHILDREN
-
 
 @dataclass(slots=True)
 class Provenance:

@@ -16,6 +16,7 @@ from typing import Any
 
 from patnav.ingest.names import NameHarmonizer
 from patnav.model.records import FamilyMember, LegalEvent, LegalEventCode, Publication, Transaction
+from patnav.model.schema import PROVENANCE, PUBLICATION_CHILDREN, TABLES
 
 
 def content_hash(content: Any) -> str:
@@ -54,53 +55,19 @@ class PublicationRows:
     children: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
-#: The content columns of a publication row, in table order (``source_rank`` and ``record_hash`` follow).
+_NOT_CONTENT = {f.name for f in PROVENANCE} | {"publication_number", "source_rank", "record_hash"}
+
+#: The content columns of a publication row, in table order (``source_rank`` and ``record_hash`` follow):
+#: the values :func:`flatten` gives, in its order.
 PUBLICATION_FIELDS: tuple[str, ...] = (
     "publication_number",
-    "country",
-    "doc_number",
-    "kind",
-    "doc_type",
-    "stage",
-    "application_number",
-    "family_id",
-    "priority_date",
-    "filing_date",
-    "publication_date",
-    "grant_date",
-    "title",
-    "title_lang",
-    "abstract",
-    "abstract_lang",
-    "titles",
-    "abstracts",
-    "claims",
-    "claims_lang",
-    "claims_count",
-    "independent_claims",
-    "description",
-    "description_length",
-    "term_extension_days",
-    "source_status",
-    "extras",
+    *(f.name for f in TABLES["publications"] if f.name not in _NOT_CONTENT),
 )
 
-#: The columns of each child table after ``publication_number``, in table order (and in
-#: ``PUBLICATION_CHILDREN`` order: parties, classifications, priorities, citations).
+#: The columns of each child table after ``publication_number``, in table order, by table in
+#: ``PUBLICATION_CHILDREN`` order (the order :func:`flatten` gives a publication's child rows in).
 CHILD_FIELDS: dict[str, tuple[str, ...]] = {
-    "parties": ("role", "sequence", "name", "name_harmonized", "country", "kind", "address"),
-    "classifications": ("scheme", "sequence", "symbol", "is_main", "version"),
-    "priorities": ("sequence", "country", "number", "date"),
-    "citations": (
-        "sequence",
-        "is_npl",
-        "cited_number",
-        "cited_number_raw",
-        "npl_text",
-        "category",
-        "origin",
-        "cited_date",
-    ),
+    child: tuple(f.name for f in TABLES[child] if f.name not in _NOT_CONTENT) for child in PUBLICATION_CHILDREN
 }
 
 
