@@ -97,15 +97,16 @@ def patnav_load(path: str, corpus: str) -> dict[str, float]:
     }
 
 
-def _cpu_seconds() -> float:
-    """CPU time of this process and of its finished children (patnav's parse workers)."""
-    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
-
-
 def _own_cpu_seconds() -> float:
+    """CPU time of this process (patnav's writer)."""
     own = resource.getrusage(resource.RUSAGE_SELF)
     return own.ru_utime + own.ru_stime
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (patnav's parse workers)."""
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return _own_cpu_seconds() + kids.ru_utime + kids.ru_stime
 
 
 def _child(mode: str, path: str, corpus: str) -> None:
